@@ -1,0 +1,252 @@
+//! Hashtag normalisation and extraction from free text.
+//!
+//! Platforms treat `#Café`, `#cafe\u{301}` (decomposed accent), `#ＣＡＦＥ`
+//! (full-width) and `#café` as one tag, so matching and counting must happen on
+//! a normal form, while the spelling a creator used is kept for display and
+//! for later analysis (regional variants are one of the selection rules).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// One hashtag: its normal form (for matching) and the spelling it was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Hashtag {
+    /// Normal form: NFKC, lowercase, no leading `#`, whitespace collapsed.
+    pub tag: String,
+    /// The spelling as found (a `tags` entry verbatim, or the text after `#`).
+    pub original: String,
+}
+
+impl Hashtag {
+    /// Builds a hashtag from a spelling; `None` when nothing remains after
+    /// normalisation (for example `"#"` or whitespace).
+    pub fn new(original: &str) -> Option<Self> {
+        let tag = normalize_hashtag(original);
+        (!tag.is_empty()).then(|| Hashtag {
+            tag,
+            original: original.to_owned(),
+        })
+    }
+}
+
+/// Normalises a hashtag: Unicode NFKC, lowercase, leading `#` (or full-width
+/// `＃`) removed, surrounding whitespace trimmed and inner runs collapsed to
+/// one space. Non-Latin scripts are kept as they are. Idempotent.
+///
+/// ```
+/// use curation_core::normalize_hashtag;
+/// assert_eq!(normalize_hashtag("#ÜBUNG"), "übung");
+/// assert_eq!(normalize_hashtag("＃ＣＡＦＥ"), "cafe");
+/// assert_eq!(normalize_hashtag("#舞蹈"), "舞蹈");
+/// ```
+pub fn normalize_hashtag(raw: &str) -> String {
+    // Fast path: plain ASCII needs no Unicode tables (the common case on the
+    // ingest hot path).
+    if raw.is_ascii() {
+        let trimmed = raw.trim_start().trim_start_matches('#').trim();
+        if !trimmed.bytes().any(|b| b.is_ascii_whitespace()) {
+            return trimmed.to_ascii_lowercase();
+        }
+        return collapse_whitespace(&trimmed.to_ascii_lowercase());
+    }
+    // NFKC first (folds full-width and compatibility forms), then lowercase,
+    // then NFKC again because lowercasing can leave a string that is no
+    // longer in normal form.
+    // The quick checks skip both passes for text already in NFKC, which is
+    // nearly all real tags.
+    let folded: Cow<str> = match is_nfkc_quick(raw.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(raw),
+        _ => Cow::Owned(raw.nfkc().collect()),
+    };
+    let stripped = folded.trim_start().trim_start_matches('#');
+    let mut lowered = stripped.to_lowercase();
+    if is_nfkc_quick(lowered.chars()) != IsNormalized::Yes {
+        lowered = lowered.nfkc().collect();
+    }
+    let lowered = lowered.trim_start_matches('#');
+    if lowered.contains(char::is_whitespace) {
+        collapse_whitespace(lowered)
+    } else {
+        lowered.trim().to_owned()
+    }
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether `c` may continue a hashtag: letters and digits of any script,
+/// combining marks, `_`, and the joiners some scripts need inside words.
+fn is_tag_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphanumeric()
+        || c == '_'
+        || c == '\u{200c}' // zero-width non-joiner (Persian, Indic)
+        || c == '\u{200d}' // zero-width joiner
+        || is_combining_mark(c)
+}
+
+/// Combining marks that `char::is_alphanumeric` does not cover (for example
+/// U+0301 in a decomposed `é`, and Indic signs outside `Alphabetic`).
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A
+        | 0x064B..=0x065F | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957
+        | 0x0962..=0x0963 | 0x0981..=0x0983 | 0x09BC..=0x09D7 | 0x0E31..=0x0E3A
+        | 0x0E47..=0x0E4E | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF
+        | 0x302A..=0x302F | 0x3099..=0x309A | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F)
+}
+
+/// Finds `#words` in free text (titles, descriptions, captions), in order of
+/// appearance, returning the spelling after the `#`.
+///
+/// A hashtag starts with `#` or `＃` that is not preceded by a letter, digit or
+/// `&` (so `C#`, `abc#def` and HTML entities such as `&#39;` are not tags) and
+/// runs over letters, digits, marks and `_` of any script; a run of digits
+/// only is not a tag (`#1`).
+///
+/// ```
+/// use curation_core::extract_hashtags;
+/// let tags = extract_hashtags("Salsa night! #salsa #舞蹈 #Café_Dance, not C# or &#39;");
+/// assert_eq!(tags, vec!["salsa", "舞蹈", "Café_Dance"]);
+/// ```
+pub fn extract_hashtags(text: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
+    for_each_hashtag(text, |t| tags.push(t));
+    tags
+}
+
+/// [`extract_hashtags`] without collecting (the ingest hot path).
+pub(crate) fn for_each_hashtag<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
+    // Jump from one `#` (or the first byte of `＃`, EF BC 83) to the next:
+    // work is proportional to the tags, not to the text.
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(off) = memchr::memchr2(b'#', 0xEF, &bytes[from..]) {
+        let i = from + off;
+        let sign_len = if bytes[i] == b'#' {
+            1
+        } else if text[i..].starts_with('＃') {
+            '＃'.len_utf8()
+        } else {
+            from = i + 1;
+            continue;
+        };
+        from = i + sign_len;
+        let prev = text[..i].chars().next_back();
+        if prev.is_some_and(|p| p.is_alphanumeric() || p == '&' || is_combining_mark(p)) {
+            continue;
+        }
+        let rest = &text[from..];
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| !is_tag_char(c))
+            .map_or(rest.len(), |(j, _)| j);
+        let tag = &rest[..len];
+        if tag.bytes().any(|b| !b.is_ascii_digit() && b != b'_') {
+            f(tag);
+        }
+        from += len;
+    }
+}
+
+/// Adds `candidate` to `tags` unless its normal form is already there.
+pub(crate) fn push_unique(tags: &mut Vec<Hashtag>, candidate: &str) {
+    let tag = normalize_hashtag(candidate);
+    if !tag.is_empty() && !tags.iter().any(|t| t.tag == tag) {
+        tags.push(Hashtag {
+            tag,
+            original: candidate.to_owned(),
+        });
+    }
+}
+
+impl Serialize for Hashtag {
+    /// A bare string when the spelling already is the normal form, else
+    /// `{"tag": ..., "original": ...}`; both forms read back losslessly.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.tag == self.original {
+            s.serialize_str(&self.tag)
+        } else {
+            use serde::ser::SerializeStruct;
+            let mut st = s.serialize_struct("Hashtag", 2)?;
+            st.serialize_field("tag", &self.tag)?;
+            st.serialize_field("original", &self.original)?;
+            st.end()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hashtag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Plain(String),
+            Full { tag: String, original: String },
+        }
+        match Repr::deserialize(d)? {
+            Repr::Plain(s) => Hashtag::new(&s)
+                .ok_or_else(|| serde::de::Error::custom(format!("empty hashtag {s:?}"))),
+            Repr::Full { tag, original } => Ok(Hashtag { tag, original }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn normal_forms() {
+        assert_eq!(normalize_hashtag("#Basketball"), "basketball");
+        assert_eq!(normalize_hashtag("##NBA "), "nba");
+        assert_eq!(normalize_hashtag("#café"), "café");
+        // Decomposed e + combining acute composes to the same tag.
+        assert_eq!(normalize_hashtag("#cafe\u{301}"), "café");
+        assert_eq!(normalize_hashtag("#ÜBUNG"), "übung");
+        assert_eq!(normalize_hashtag("＃ＳＡＬＳＡ"), "salsa");
+        assert_eq!(normalize_hashtag("playing   Piano"), "playing piano");
+        assert_eq!(normalize_hashtag("#"), "");
+    }
+
+    #[test]
+    fn extraction_rules() {
+        assert_eq!(
+            extract_hashtags("#a1 x#no #1 #_ #ok! (#paren) #tag#next"),
+            vec!["a1", "ok", "paren", "tag"]
+        );
+        assert_eq!(extract_hashtags("#नमस्ते दुनिया"), vec!["नमस्ते"]);
+        assert_eq!(extract_hashtags("#ÜBUNG macht"), vec!["ÜBUNG"]);
+        assert!(extract_hashtags("no tags &#39; here #").is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn normalisation_is_idempotent(s in "\\PC{0,24}") {
+            let once = normalize_hashtag(&s);
+            prop_assert_eq!(normalize_hashtag(&once), once.clone());
+        }
+
+        #[test]
+        fn extracted_tags_are_substrings_without_hash(s in "[#a-zé舞 ]{0,40}") {
+            for t in extract_hashtags(&s) {
+                prop_assert!(!t.contains('#'));
+                let with_hash = format!("#{t}");
+                prop_assert!(s.contains(&with_hash));
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! # curation-core: metadata ingest, filters, manifests and shards
+//!
+//! The metadata stage of the tubelet data engine, and the file formats every
+//! later stage reads.
+//!
+//! ```text
+//! metadata ─► hashtag groups ─► [filters] ─► frame selection ─► [shards] ─► pretraining ─► fine-tuning ─► report
+//! ```
+//!
+//! - **Ingest** ([`ingest`]): yt-dlp `.info.json` files (folders, recursively),
+//!   JSON Lines (tubelet's [`VideoRecord`] field names or yt-dlp's), CSV with
+//!   a header; streamed in constant memory and parsed in parallel. Every bad
+//!   file or line becomes an [`IngestError`] with path and line; the rest goes
+//!   on.
+//! - **Records** ([`VideoRecord`]): normalised hashtags with their original
+//!   spelling ([`normalize_hashtag`], [`extract_hashtags`]), and every input
+//!   key tubelet does not model kept verbatim.
+//! - **Filters** ([`FilterConfig`], TOML or JSON; [`Filter`]): duration,
+//!   size, aspect ratio, fps, language, region, engagement, hashtag allow/deny
+//!   lists, media presence, duplicate ids and duplicate media content. A
+//!   [`FilterReport`] counts each rejected record under its first failing
+//!   reason and every failing reason.
+//! - **Outputs** ([`output`], [`curate`]): `manifest.jsonl` with provenance,
+//!   the VideoMAE pretraining list (`path 0 -1`), fine-tuning lists
+//!   (`path label`) with a [`LabelMap`] and a train/val [`split_of`] keyed on a
+//!   hash of the id.
+//! - **Shards** ([`shard`]): resumable WebDataset tar shards and their reader.
+//!
+//! ## Files written by [`curate`]
+//! | file | content |
+//! |---|---|
+//! | `manifest.jsonl` | kept records, one JSON object per line, each with its `source` file and line |
+//! | `manifest.provenance.json` | config and its SHA-256, version, inputs, start and end time |
+//! | `pretrain_list.txt` | `media_path 0 -1` per kept record whose media file exists |
+//! | `train.csv`, `val.csv` | `media_path label` (0-based), when a label map is given |
+//! | `label_map.json`, `labels.txt` | the classes, in index order |
+//! | `filter_report.json` | counts per reason, ingest errors, output counts, provenance |
+//! | `shards/shard-NNNNNN.tar` | WebDataset samples `<key>.<media ext>` + `<key>.json`, when asked |
+//!
+//! ## Example
+//! ```no_run
+//! use curation_core::{curate, CurateOptions, FilterConfig, Range};
+//! let mut opts = CurateOptions::new(vec!["crawl/".into()], "out/");
+//! opts.config = FilterConfig { duration: Some(Range { min: Some(3.0), max: Some(60.0) }),
+//!                              ..FilterConfig::default() };
+//! let summary = curate(&opts, &mut |_| {})?;
+//! println!("{}", summary.report);
+//! # Ok::<(), curation_core::CurationError>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod error;
+mod fields;
+pub mod filter;
+mod hashtag;
+pub mod ingest;
+pub mod output;
+mod pipeline;
+mod record;
+mod report;
+pub mod shard;
+pub mod synthetic;
+
+pub use error::{CurationError, IngestError, IngestFailure};
+pub use filter::{Filter, FilterConfig, Range, Reason};
+pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};
+pub use output::{LabelClass, LabelIndex, LabelMap, Provenance, Split, split_of};
+pub use pipeline::{CurateOptions, CurateSummary, FinetuneCounts, OutputCounts, Progress, curate};
+pub use record::{Extras, SourceRef, VideoRecord};
+pub use report::{EXAMPLES_PER_REASON, FilterReport, MAX_LISTED_ERRORS, ReasonStats};
+pub use shard::{ShardError, ShardLimits};

@@ -1,0 +1,217 @@
+//! [`curate`]: ingest -> filter -> manifest, lists and shards, in one
+//! streaming pass with constant memory (apart from the dedup sets).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::CurationError;
+use crate::filter::{Filter, FilterConfig};
+use crate::ingest::{RecordBatches, discover_inputs};
+use crate::output::{AtomicFile, LabelMap, Provenance, Split, split_of, utc_now, write_json};
+use crate::report::FilterReport;
+use crate::shard::{MemberData, ShardLimits, ShardSummary, ShardWriter, shard_key};
+
+/// What to curate and where to write it.
+#[derive(Debug, Clone)]
+pub struct CurateOptions {
+    /// Folders and files to read (see [`discover_inputs`]).
+    pub inputs: Vec<PathBuf>,
+    /// Filters.
+    pub config: FilterConfig,
+    /// Output folder (created).
+    pub out_dir: PathBuf,
+    /// Write WebDataset shards to `<out_dir>/shards` with these limits.
+    pub shards: Option<ShardLimits>,
+    /// Write fine-tuning lists with these classes.
+    pub label_map: Option<LabelMap>,
+    /// Share of labelled records that go to `val.csv`.
+    pub val_fraction: f64,
+}
+
+impl CurateOptions {
+    /// Options with default filters, no shards and no fine-tuning lists.
+    pub fn new(inputs: Vec<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        CurateOptions {
+            inputs,
+            config: FilterConfig::default(),
+            out_dir: out_dir.into(),
+            shards: None,
+            label_map: None,
+            val_fraction: 0.1,
+        }
+    }
+}
+
+/// Progress after each batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes consumed.
+    pub bytes_done: u64,
+    /// Input bytes in all.
+    pub bytes_total: u64,
+    /// Records parsed so far.
+    pub records_read: u64,
+    /// Records kept so far.
+    pub kept: u64,
+}
+
+/// Counts of the fine-tuning lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FinetuneCounts {
+    /// Lines in `train.csv`.
+    pub train: u64,
+    /// Lines in `val.csv`.
+    pub val: u64,
+    /// Kept records with media but no class.
+    pub unlabeled: u64,
+}
+
+/// What a run wrote, beside the filter counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OutputCounts {
+    /// Lines in `manifest.jsonl` (= kept records).
+    pub manifest: u64,
+    /// Lines in `pretrain_list.txt`.
+    pub pretrain_list: u64,
+    /// Kept records left out of the lists because their media file is not on
+    /// disk (or no path is known).
+    pub without_media: u64,
+    /// Fine-tuning lists, when a label map was given.
+    pub finetune: Option<FinetuneCounts>,
+    /// Shards, when asked for.
+    pub shards: Option<ShardSummary>,
+}
+
+/// Everything a run reports; written as `filter_report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurateSummary {
+    /// Filter counts and ingest errors.
+    #[serde(flatten)]
+    pub report: FilterReport,
+    /// What was written.
+    pub outputs: OutputCounts,
+    /// Config, inputs, version, times.
+    pub provenance: Provenance,
+}
+
+/// Runs a whole curation pass; see the crate docs for the files written.
+///
+/// Unreadable inputs and records are counted in the report and never stop the
+/// run; only output failures return an error. A run that read no record still
+/// writes (empty) outputs: callers decide whether that is a failure.
+pub fn curate(
+    opts: &CurateOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CurateSummary, CurationError> {
+    let out = &opts.out_dir;
+    std::fs::create_dir_all(out).map_err(CurationError::io(out))?;
+    let (files, discover_errors) = discover_inputs(&opts.inputs);
+    let mut report = FilterReport::default();
+    for e in &discover_errors {
+        report.ingest_error(e);
+    }
+    let mut prov = Provenance::start(&opts.config, files.clone());
+    let mut p = Progress {
+        bytes_total: files.iter().map(|f| f.bytes).sum(),
+        ..Progress::default()
+    };
+
+    let mut filter = Filter::new(opts.config.clone());
+    let mut manifest = AtomicFile::create(out.join("manifest.jsonl"))?;
+    let mut pretrain = AtomicFile::create(out.join("pretrain_list.txt"))?;
+    let mut lists = match &opts.label_map {
+        Some(map) => Some((
+            map.index(),
+            AtomicFile::create(out.join("train.csv"))?,
+            AtomicFile::create(out.join("val.csv"))?,
+        )),
+        None => None,
+    };
+    let mut shards = match opts.shards {
+        Some(limits) => Some(ShardWriter::open(&out.join("shards"), limits)?),
+        None => None,
+    };
+    let mut counts = OutputCounts {
+        finetune: lists.as_ref().map(|_| FinetuneCounts::default()),
+        ..OutputCounts::default()
+    };
+
+    for batch in RecordBatches::new(files) {
+        for e in &batch.errors {
+            report.ingest_error(e);
+        }
+        let kept = filter.apply(batch.records, &mut report);
+        for r in &kept {
+            let json = serde_json::to_string(r).expect("records serialise");
+            manifest.line(&json)?;
+            counts.manifest += 1;
+            let media = r.media_path.as_deref().filter(|m| m.is_file());
+            if let Some(m) = media {
+                pretrain.line(format_args!("{} 0 -1", m.display()))?;
+                counts.pretrain_list += 1;
+            } else {
+                counts.without_media += 1;
+            }
+            if let (Some((index, train, val)), Some(m), Some(fc)) =
+                (&mut lists, media, &mut counts.finetune)
+            {
+                match index.label_of(r) {
+                    Some(label) if split_of(&r.id, opts.val_fraction) == Split::Val => {
+                        val.line(format_args!("{} {label}", m.display()))?;
+                        fc.val += 1;
+                    }
+                    Some(label) => {
+                        train.line(format_args!("{} {label}", m.display()))?;
+                        fc.train += 1;
+                    }
+                    None => fc.unlabeled += 1,
+                }
+            }
+            if let Some(w) = &mut shards {
+                write_sample(w, r, media, json)?;
+            }
+        }
+        p.bytes_done += batch.bytes;
+        p.records_read = report.records_read;
+        p.kept = report.kept;
+        progress(p);
+    }
+
+    manifest.commit()?;
+    pretrain.commit()?;
+    if let (Some((_, train, val)), Some(map)) = (lists, &opts.label_map) {
+        train.commit()?;
+        val.commit()?;
+        map.write(out)?;
+    }
+    counts.shards = shards.map(ShardWriter::finish).transpose()?;
+    prov.finished_at = utc_now();
+    write_json(&out.join("manifest.provenance.json"), &prov)?;
+    let summary = CurateSummary {
+        report,
+        outputs: counts,
+        provenance: prov,
+    };
+    write_json(&out.join("filter_report.json"), &summary)?;
+    Ok(summary)
+}
+
+fn write_sample(
+    w: &mut ShardWriter,
+    r: &crate::VideoRecord,
+    media: Option<&Path>,
+    json: String,
+) -> Result<(), CurationError> {
+    let mut members = vec![("json", MemberData::Bytes(json.into_bytes()))];
+    let ext;
+    if let Some(m) = media {
+        ext = m
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_else(|| "bin".into());
+        members.insert(0, (ext.as_str(), MemberData::File(m.to_owned())));
+    }
+    w.write(&shard_key(&r.id), &members)?;
+    Ok(())
+}

@@ -1,0 +1,388 @@
+//! [`VideoRecord`]: one crawled video's metadata, in tubelet's field names,
+//! read from tubelet's own JSON or from yt-dlp's `.info.json` field names.
+//!
+//! Nothing a crawler recorded is lost: keys tubelet does not model are kept
+//! verbatim (as raw JSON) in [`VideoRecord::extra`] and written back on
+//! serialisation, and a yt-dlp alias that collides with a field already set
+//! under tubelet's name is kept there too.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::fields::{Key, RecordBuilder, Val};
+use crate::hashtag::Hashtag;
+
+/// Metadata of one crawled video.
+///
+/// JSON field names (tubelet's own) are the Rust field names below, except
+/// [`extra`](Self::extra), whose keys appear at the top level of the object.
+/// Reading also accepts yt-dlp's names: `webpage_url`, `tags`, `view_count`,
+/// `like_count`, `comment_count`, `repost_count`, `upload_date`; the media
+/// path falls back to `filepath`/`_filename`/`filename` and the platform to
+/// `extractor_key`. Counts may be `null` (unknown). When `hashtags` is absent
+/// it is built from `tags` and from `#words` in `title` and `description`.
+///
+/// ```
+/// use curation_core::VideoRecord;
+/// let r: VideoRecord = serde_json::from_str(
+///     r#"{"id": "x1", "title": "Tango #Tango #milonga", "view_count": 12, "like_count": null,
+///         "upload_date": "20240131", "uploader": "ana"}"#).unwrap();
+/// assert_eq!(r.views, Some(12));
+/// assert_eq!(r.likes, None);
+/// assert_eq!(r.upload_time.as_deref(), Some("2024-01-31"));
+/// let tags: Vec<&str> = r.hashtags.iter().map(|h| h.tag.as_str()).collect();
+/// assert_eq!(tags, ["tango", "milonga"]);
+/// assert_eq!(r.extra.get("uploader").unwrap().get(), r#""ana""#);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoRecord {
+    /// Platform video id (required; yt-dlp `id`).
+    pub id: String,
+    /// Page URL of the video (yt-dlp `webpage_url`).
+    pub source_url: Option<String>,
+    /// Platform name, lowercase (`tiktok`, `youtube`, ...).
+    pub platform: Option<String>,
+    /// Hashtags in order of first appearance, unique by normal form.
+    pub hashtags: Vec<Hashtag>,
+    /// Title or caption.
+    pub title: Option<String>,
+    /// Description text.
+    pub description: Option<String>,
+    /// Duration in seconds.
+    pub duration: Option<f64>,
+    /// Frame width in pixels.
+    pub width: Option<u32>,
+    /// Frame height in pixels.
+    pub height: Option<u32>,
+    /// Frames per second.
+    pub fps: Option<f64>,
+    /// Views (play count).
+    pub views: Option<u64>,
+    /// Likes.
+    pub likes: Option<u64>,
+    /// Comments.
+    pub comments: Option<u64>,
+    /// Shares / reposts.
+    pub shares: Option<u64>,
+    /// Language tag as given (`en`, `pt-BR`, ...).
+    pub language: Option<String>,
+    /// Region or country code as given.
+    pub region: Option<String>,
+    /// Upload time: `YYYY-MM-DD` from yt-dlp's `upload_date`, or any ISO 8601
+    /// string given under `upload_time`.
+    pub upload_time: Option<String>,
+    /// Local media file, if downloaded.
+    pub media_path: Option<PathBuf>,
+    /// Action label (for example the action group), if known.
+    pub label: Option<String>,
+    /// Where the record was first read from (kept across re-curation).
+    pub source: Option<SourceRef>,
+    /// Every other key of the input object, verbatim.
+    pub extra: Extras,
+}
+
+/// File and line a record was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// Input file (shared by all records of the file).
+    pub path: std::sync::Arc<str>,
+    /// 1-based line (JSON Lines, CSV) or 1 for a whole-file `.info.json`.
+    pub line: u64,
+}
+
+/// Input keys tubelet does not model, kept verbatim in input order.
+#[derive(Debug, Clone, Default)]
+pub struct Extras(Vec<(String, Box<RawValue>)>);
+
+impl Extras {
+    /// The raw JSON value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
+    }
+
+    /// The value under `key` when it is a JSON string.
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+    }
+
+    /// Stores `value` under `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: String, value: Box<RawValue>) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// Stores any serialisable value under `key`.
+    pub fn insert_value<T: Serialize>(&mut self, key: &str, value: &T) {
+        let json = serde_json::to_string(value).expect("plain data always serialises");
+        let raw = RawValue::from_string(json).expect("serde_json output is valid JSON");
+        self.insert(key.to_owned(), raw);
+    }
+
+    /// Keys and raw values in input order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), &**v))
+    }
+
+    /// Number of kept keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing extra was kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl PartialEq for Extras {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
+    }
+}
+
+impl Serialize for VideoRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        macro_rules! opt {
+            ($($name:ident),*) => {$(
+                if let Some(v) = &self.$name {
+                    m.serialize_entry(stringify!($name), v)?;
+                }
+            )*};
+        }
+        opt!(source_url, platform);
+        // Always written, even empty: an absent key would make a reader
+        // derive hashtags from the title again.
+        m.serialize_entry("hashtags", &self.hashtags)?;
+        opt!(
+            title,
+            description,
+            duration,
+            width,
+            height,
+            fps,
+            views,
+            likes,
+            comments,
+            shares
+        );
+        opt!(language, region, upload_time, media_path, label, source);
+        for (k, v) in &self.extra.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for VideoRecord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> Visitor<'de> for RecordVisitor {
+    type Value = VideoRecord;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object describing one video")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VideoRecord, A::Error> {
+        let mut b = RecordBuilder::default();
+        while let Some(name) = map.next_key::<KeyName<'de>>()? {
+            let name = name.0;
+            let Some(key) = Key::from_name(&name) else {
+                let raw: Box<RawValue> = map.next_value()?;
+                b.extra(name.into_owned(), raw);
+                continue;
+            };
+            let val = map.next_value_seed(json::ValSeed { key, name: &name })?;
+            b.set(key, val).map_err(de::Error::custom)?;
+        }
+        b.finish().map_err(de::Error::custom)
+    }
+}
+
+/// A map key, borrowed from the input when it has no escapes.
+struct KeyName<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyName(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeyName(v.to_owned().into()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(KeyName(v.into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Lenient JSON value readers: crawlers write counts as integers, floats
+/// (`1.0e6`), digit strings or `null`; ids as strings or numbers.
+mod json {
+    use super::*;
+    use crate::fields::{Kind, Number, parse_scalar, scalar_from_number};
+    use serde::de::DeserializeSeed;
+
+    /// Reads the value of one known key as its [`Kind`], naming the key in
+    /// errors.
+    pub(super) struct ValSeed<'a> {
+        pub(super) key: Key,
+        pub(super) name: &'a str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ValSeed<'_> {
+        type Value = Val;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
+            match self.key.kind() {
+                Kind::Strings => Ok(Val::Strings(
+                    Option::<Vec<Option<String>>>::deserialize(d)?
+                        .map(|v| v.into_iter().flatten().collect()),
+                )),
+                Kind::Hashtags => Ok(Val::Hashtags(Option::<Vec<Hashtag>>::deserialize(d)?)),
+                Kind::Source => Ok(Val::Source(Option::<SourceRef>::deserialize(d)?)),
+                kind => d.deserialize_any(ScalarVisitor {
+                    kind,
+                    name: self.name,
+                }),
+            }
+        }
+    }
+
+    struct ScalarVisitor<'a> {
+        kind: Kind,
+        name: &'a str,
+    }
+
+    impl ScalarVisitor<'_> {
+        fn parse<E: de::Error>(&self, text: &str) -> Result<Val, E> {
+            parse_scalar(self.kind, text)
+                .map_err(|m| E::custom(format_args!("field `{}`: {m}", self.name)))
+        }
+
+        fn number<E: de::Error>(&self, n: Number) -> Result<Val, E> {
+            scalar_from_number(self.kind, n)
+                .map_err(|m| E::custom(format_args!("field `{}`: {m}", self.name)))
+        }
+    }
+
+    impl<'de> Visitor<'de> for ScalarVisitor<'_> {
+        type Value = Val;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a value for field `{}`", self.name)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
+            Ok(Val::none(self.kind))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Val, E> {
+            Ok(Val::none(self.kind))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Val, E> {
+            match self.kind {
+                Kind::Str => Ok(Val::Str(Some(v))),
+                _ => self.parse(&v),
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
+            self.parse(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
+            self.number(Number::U64(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
+            self.number(Number::I64(v))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
+            self.number(Number::F64(v))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
+            Err(E::custom(format_args!(
+                "field `{}`: expected {}, found {v}",
+                self.name,
+                self.kind.describe()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<VideoRecord, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+
+    #[test]
+    fn own_format_round_trips_with_unknown_fields() {
+        let text = r#"{"id":"a","source_url":"https://x/a","platform":"tiktok","hashtags":["salsa",{"tag":"café","original":"CAFÉ"}],"title":"t","duration":12.5,"width":720,"height":1280,"fps":30.0,"views":10,"likes":2,"comments":0,"shares":1,"language":"en","region":"US","upload_time":"2024-01-02","media_path":"v/a.mp4","label":"salsa","source":{"path":"in.jsonl","line":3},"uploader":{"name":"n","n":[1,2.50]},"weird key":null}"#;
+        let r = parse(text).unwrap();
+        assert_eq!(r.extra.len(), 2);
+        assert_eq!(
+            r.extra.get("uploader").unwrap().get(),
+            r#"{"name":"n","n":[1,2.50]}"#
+        );
+        assert_eq!(serde_json::to_string(&r).unwrap(), text);
+    }
+
+    #[test]
+    fn ytdlp_aliases_map_and_collisions_are_kept() {
+        let r = parse(r##"{"id":"b","webpage_url":"u","tags":["Dance","#Tango"],"view_count":1.0e3,"repost_count":"7","views":5,"extractor_key":"TikTok","_filename":"b.mp4"}"##).unwrap();
+        assert_eq!(r.source_url.as_deref(), Some("u"));
+        assert_eq!(r.views, Some(5)); // tubelet's name wins
+        assert_eq!(r.extra.get("view_count").unwrap().get(), "1000");
+        assert_eq!(r.shares, Some(7));
+        assert_eq!(r.platform.as_deref(), Some("tiktok"));
+        assert_eq!(r.media_path, Some(PathBuf::from("b.mp4")));
+        assert_eq!(r.hashtags[1].tag, "tango");
+        assert_eq!(r.hashtags[1].original, "#Tango");
+        // Re-reading the serialised form gives the same record.
+        let again = parse(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(again, r);
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_field() {
+        let e = parse(r#"{"id":"c","view_count":-3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("negative"), "{e}");
+        let e = parse(r#"{"id":"c","duration":"long"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("long"), "{e}");
+        let e = parse(r#"{"title":"no id"}"#).unwrap_err().to_string();
+        assert!(e.contains("`id`"), "{e}");
+        let e = parse(r#"{"id":"c","id":"d"}"#).unwrap_err().to_string();
+        assert!(e.contains("duplicate field `id`"), "{e}");
+    }
+}

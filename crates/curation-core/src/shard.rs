@@ -1,0 +1,407 @@
+//! WebDataset shards: `shard-000000.tar`, `shard-000001.tar`, ... each holding
+//! samples as consecutive members `<key>.<ext>` (the media file under its own
+//! extension, the record as `<key>.json`).
+//!
+//! A shard is written as `shard-NNNNNN.tar.tmp`, synced, and renamed when
+//! complete, so a crash never leaves a truncated `.tar`. Reopening the folder
+//! ([`ShardWriter::open`]) deletes stale `.tmp` files, reads the keys of the
+//! complete shards, skips those samples and numbers new shards after the last
+//! one: a resumed run never writes a sample twice.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::filter::hex;
+
+/// A shard could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    /// I/O on a shard or a member's source file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// File concerned.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A member name that would escape the extraction folder.
+    #[error("{}: unsafe member name {name:?} (absolute or containing `..`)", path.display())]
+    UnsafeMember {
+        /// Shard.
+        path: PathBuf,
+        /// Member name.
+        name: String,
+    },
+    /// A member name without an extension, or an invalid sample key.
+    #[error("{}: invalid member or key {name:?}: {why}", path.display())]
+    BadName {
+        /// Shard (or output folder when writing).
+        path: PathBuf,
+        /// Name or key.
+        name: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ShardError + '_ {
+    move |source| ShardError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// When to start a new shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardLimits {
+    /// At most this many samples per shard.
+    pub max_samples: usize,
+    /// At most this many bytes per shard (tar headers and padding included);
+    /// a single larger sample gets a shard of its own.
+    pub max_bytes: u64,
+}
+
+impl Default for ShardLimits {
+    fn default() -> Self {
+        ShardLimits {
+            max_samples: 1000,
+            max_bytes: 1 << 30,
+        }
+    }
+}
+
+/// The content of one member to write.
+#[derive(Debug, Clone)]
+pub enum MemberData {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// A file streamed from disk (media).
+    File(PathBuf),
+}
+
+/// A WebDataset key for a record id: the id itself when it is made of
+/// `[A-Za-z0-9_-]` (at most 80 characters), else a sanitised form plus 8 hex
+/// digits of the id's SHA-256 so different ids never collide.
+pub fn shard_key(id: &str) -> String {
+    let clean: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    if clean == id && !id.is_empty() {
+        clean
+    } else {
+        format!("{clean}-{}", &hex(&Sha256::digest(id.as_bytes()))[..8])
+    }
+}
+
+fn shard_name(index: u64) -> String {
+    format!("shard-{index:06}.tar")
+}
+
+/// The complete shards in `dir`, in index order.
+pub fn list_shards(dir: &Path) -> Result<Vec<PathBuf>, ShardError> {
+    let mut shards: Vec<(u64, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if let Some(index) = name
+            .strip_prefix("shard-")
+            .and_then(|n| n.strip_suffix(".tar"))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            shards.push((index, entry.path()));
+        }
+    }
+    shards.sort();
+    Ok(shards.into_iter().map(|(_, p)| p).collect())
+}
+
+struct OpenShard {
+    index: u64,
+    tmp: PathBuf,
+    tar: tar::Builder<BufWriter<File>>,
+    samples: usize,
+    bytes: u64,
+}
+
+/// What a [`ShardWriter`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ShardSummary {
+    /// Shards completed by this writer.
+    pub shards_written: Vec<PathBuf>,
+    /// Samples written by this writer.
+    pub samples_written: u64,
+    /// Samples skipped because a complete shard already held them.
+    pub samples_skipped: u64,
+}
+
+/// Writes samples into size-limited shards; resumable (see the module docs).
+pub struct ShardWriter {
+    dir: PathBuf,
+    limits: ShardLimits,
+    done: HashSet<String>,
+    next_index: u64,
+    open: Option<OpenShard>,
+    summary: ShardSummary,
+}
+
+/// Tar overhead of a member: a 512-byte header and padding to 512 bytes.
+fn member_bytes(len: u64) -> u64 {
+    512 + len.div_ceil(512) * 512
+}
+
+impl ShardWriter {
+    /// Opens (or resumes) the shard folder `dir`.
+    pub fn open(dir: &Path, limits: ShardLimits) -> Result<Self, ShardError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+            let path = entry.map_err(io(dir))?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.starts_with("shard-") && name.ends_with(".tar.tmp") {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        let mut done = HashSet::new();
+        let mut next_index = 0;
+        for shard in list_shards(dir)? {
+            done.extend(read_keys(&shard)?);
+            let index = shard.file_name().unwrap_or_default().to_string_lossy()[6..12]
+                .parse::<u64>()
+                .unwrap_or(0);
+            next_index = next_index.max(index + 1);
+        }
+        Ok(ShardWriter {
+            dir: dir.to_owned(),
+            limits,
+            done,
+            next_index,
+            open: None,
+            summary: ShardSummary::default(),
+        })
+    }
+
+    /// Whether a complete shard (or this writer) already holds `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.done.contains(key)
+    }
+
+    /// Writes one sample; returns `false` when it was already written.
+    ///
+    /// `key` must be non-empty and free of `.`, `/` and `\` (use
+    /// [`shard_key`]); each member is `(extension, data)`.
+    pub fn write(&mut self, key: &str, members: &[(&str, MemberData)]) -> Result<bool, ShardError> {
+        if key.is_empty() || key.contains(['.', '/', '\\']) {
+            let why = "a key must be non-empty without `.`, `/` or `\\`";
+            return Err(ShardError::BadName {
+                path: self.dir.clone(),
+                name: key.into(),
+                why,
+            });
+        }
+        if self.done.contains(key) {
+            self.summary.samples_skipped += 1;
+            return Ok(false);
+        }
+        let mut sizes = Vec::with_capacity(members.len());
+        for (_, data) in members {
+            sizes.push(match data {
+                MemberData::Bytes(b) => b.len() as u64,
+                MemberData::File(p) => std::fs::metadata(p).map_err(io(p))?.len(),
+            });
+        }
+        let sample_bytes: u64 = sizes.iter().map(|&s| member_bytes(s)).sum();
+        if let Some(open) = &self.open
+            && open.samples > 0
+            && open.bytes + sample_bytes > self.limits.max_bytes
+        {
+            self.close()?;
+        }
+        if self.open.is_none() {
+            let index = self.next_index;
+            self.next_index += 1;
+            let tmp = self.dir.join(format!("{}.tmp", shard_name(index)));
+            let file = File::create(&tmp).map_err(io(&tmp))?;
+            let mut tar = tar::Builder::new(BufWriter::with_capacity(1 << 20, file));
+            tar.mode(tar::HeaderMode::Deterministic);
+            self.open = Some(OpenShard {
+                index,
+                tmp,
+                tar,
+                samples: 0,
+                bytes: 0,
+            });
+        }
+        let open = self.open.as_mut().expect("opened above");
+        for ((ext, data), size) in members.iter().zip(sizes) {
+            let name = format!("{key}.{ext}");
+            let mut header = tar::Header::new_gnu();
+            header.set_size(size);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            let tmp = open.tmp.clone();
+            match data {
+                MemberData::Bytes(b) => open.tar.append_data(&mut header, &name, b.as_slice()),
+                MemberData::File(p) => {
+                    let f = File::open(p).map_err(io(p))?;
+                    open.tar.append_data(&mut header, &name, f.take(size))
+                }
+            }
+            .map_err(io(&tmp))?;
+        }
+        open.samples += 1;
+        open.bytes += sample_bytes;
+        self.done.insert(key.to_owned());
+        self.summary.samples_written += 1;
+        if open.samples >= self.limits.max_samples {
+            self.close()?;
+        }
+        Ok(true)
+    }
+
+    fn close(&mut self) -> Result<(), ShardError> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        let tmp = open.tmp;
+        let file = open
+            .tar
+            .into_inner()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        let done = self.dir.join(shard_name(open.index));
+        std::fs::rename(&tmp, &done).map_err(io(&done))?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all(); // best effort: not every platform syncs folders
+        }
+        self.summary.shards_written.push(done);
+        Ok(())
+    }
+
+    /// Completes the last shard and reports what was done.
+    pub fn finish(mut self) -> Result<ShardSummary, ShardError> {
+        self.close()?;
+        Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+/// One sample read back: its key and its members by extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// WebDataset key.
+    pub key: String,
+    /// Member bytes by extension (`mp4`, `json`, ...).
+    pub members: BTreeMap<String, Vec<u8>>,
+}
+
+/// Splits a member name into WebDataset key and extension, rejecting names
+/// that are absolute or contain `..`.
+fn split_member(shard: &Path, name: &str) -> Result<(String, String), ShardError> {
+    let p = Path::new(name);
+    let unsafe_name = name.starts_with('/')
+        || name.starts_with('\\')
+        || p.components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        || name.split(['/', '\\']).any(|part| part == "..");
+    if unsafe_name {
+        return Err(ShardError::UnsafeMember {
+            path: shard.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+    let (dir, base) = name.rsplit_once('/').map_or(("", name), |(d, b)| (d, b));
+    let Some((stem, ext)) = base.split_once('.') else {
+        let why = "a member needs an extension (<key>.<ext>)";
+        return Err(ShardError::BadName {
+            path: shard.to_owned(),
+            name: name.to_owned(),
+            why,
+        });
+    };
+    let key = if dir.is_empty() {
+        stem.to_owned()
+    } else {
+        format!("{dir}/{stem}")
+    };
+    Ok((key, ext.to_owned()))
+}
+
+/// Calls `f` for each sample of `shard`, in order, grouping consecutive
+/// members with the same key. Reading stops at the first error.
+pub fn for_each_sample(
+    shard: &Path,
+    mut f: impl FnMut(Sample) -> Result<(), ShardError>,
+) -> Result<(), ShardError> {
+    let file = File::open(shard).map_err(io(shard))?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    let mut current: Option<Sample> = None;
+    for entry in archive.entries().map_err(io(shard))? {
+        let mut entry = entry.map_err(io(shard))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let (key, ext) = split_member(shard, &name)?;
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut data).map_err(io(shard))?;
+        match &mut current {
+            Some(s) if s.key == key => {
+                s.members.insert(ext, data);
+            }
+            _ => {
+                if let Some(done) = current.take() {
+                    f(done)?;
+                }
+                current = Some(Sample {
+                    key,
+                    members: BTreeMap::from([(ext, data)]),
+                });
+            }
+        }
+    }
+    if let Some(done) = current {
+        f(done)?;
+    }
+    Ok(())
+}
+
+/// All samples of one shard (loads it into memory).
+pub fn read_samples(shard: &Path) -> Result<Vec<Sample>, ShardError> {
+    let mut out = Vec::new();
+    for_each_sample(shard, |s| {
+        out.push(s);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The sample keys of one shard, without keeping member data.
+pub fn read_keys(shard: &Path) -> Result<Vec<String>, ShardError> {
+    let file = File::open(shard).map_err(io(shard))?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    let mut keys: Vec<String> = Vec::new();
+    for entry in archive.entries().map_err(io(shard))? {
+        let entry = entry.map_err(io(shard))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let (key, _) = split_member(shard, &String::from_utf8_lossy(&entry.path_bytes()))?;
+        if keys.last() != Some(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}

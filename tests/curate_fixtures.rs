@@ -1,0 +1,253 @@
+//! End-to-end curation of the committed crawl fixture (tests/data/crawl):
+//! hand-written yt-dlp `.info.json` files with invalid JSON, an empty file, a
+//! missing duration, null counts, non-Latin and accented hashtags, a duplicate
+//! id, a re-upload (same media bytes), and a JSON Lines file with bad lines.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tubelet::curation::shard::{list_shards, read_samples};
+use tubelet::curation::{
+    CurateOptions, FilterConfig, LabelMap, Reason, ShardLimits, VideoRecord, curate,
+};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(p)
+}
+
+fn options(out: &Path) -> CurateOptions {
+    let mut opts = CurateOptions::new(vec![data("crawl")], out);
+    opts.config = FilterConfig::from_file(&data("filters.toml")).unwrap();
+    opts.label_map = Some(LabelMap::from_file(&data("label_map.json")).unwrap());
+    opts.shards = Some(ShardLimits {
+        max_samples: 4,
+        max_bytes: 1 << 20,
+    });
+    opts
+}
+
+fn manifest(out: &Path) -> Vec<VideoRecord> {
+    std::fs::read_to_string(out.join("manifest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn fixture_crawl_is_curated_with_every_problem_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = curate(&options(dir.path()), &mut |_| {}).unwrap();
+    let r = &summary.report;
+    assert_eq!((r.records_read, r.kept, r.rejected), (11, 6, 5));
+
+    // Each rejected record under its reason, with its id as the example.
+    let first: BTreeMap<Reason, Vec<&str>> = r
+        .reasons
+        .iter()
+        .map(|(k, s)| (*k, s.examples.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        first,
+        BTreeMap::from([
+            (Reason::DurationMissing, vec!["7305"]),
+            (Reason::ShortSide, vec!["7309"]),
+            (Reason::ViewsMissing, vec!["7306"]),
+            (Reason::DuplicateId, vec!["7301"]),
+            (Reason::DuplicateContent, vec!["7310"]),
+        ])
+    );
+
+    // Every broken file or line, with its path and line.
+    let errors: Vec<(String, Option<u64>)> = r
+        .ingest_errors
+        .iter()
+        .map(|e| {
+            let name = Path::new(&e.path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, e.line)
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            ("7304-truncated.info.json".into(), Some(7)),
+            ("7311-empty.info.json".into(), Some(1)),
+            ("posts.jsonl".into(), Some(3)),
+            ("posts.jsonl".into(), Some(5)),
+        ]
+    );
+    assert!(r.ingest_errors[2].message.contains("field `view_count`"));
+    assert_eq!(r.ingest_error_count, 4);
+
+    // The good ones are kept, in input order, with normalised hashtags.
+    let kept = manifest(dir.path());
+    let ids: Vec<&str> = kept.iter().map(|k| k.id.as_str()).collect();
+    assert_eq!(ids, ["7301", "7302", "7303", "7312", "7314", "dQw7308abc"]);
+    let tags = |i: usize| {
+        kept[i]
+            .hashtags
+            .iter()
+            .map(|h| h.tag.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tags(0),
+        ["salsa", "latin dance", "salsadance", "café", "baile"]
+    );
+    assert_eq!(tags(1), ["舞蹈", "广场舞"]);
+    assert_eq!(tags(2), ["übung", "fitness"]);
+    assert_eq!(kept[2].hashtags[0].original, "ÜBUNG");
+    assert_eq!(tags(3), ["yoga", "ヨガ"]);
+    assert_eq!(kept[3].views, Some(6_400_000)); // digit string in the input
+    assert_eq!(kept[5].platform.as_deref(), Some("youtube"));
+    // Unknown yt-dlp fields survive verbatim.
+    assert_eq!(
+        kept[0].extra.get("uploader").unwrap().get(),
+        "\"dancer.ana\""
+    );
+    assert!(kept[0].extra.get("formats").is_some());
+    assert_eq!(kept[0].source.as_ref().unwrap().line, 1);
+
+    // Lists: only records whose media exists; labels from the label map.
+    let pretrain = std::fs::read_to_string(dir.path().join("pretrain_list.txt")).unwrap();
+    let lines: Vec<&str> = pretrain.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].ends_with("7301-salsa.mp4 0 -1")
+            && Path::new(lines[0].split(' ').next().unwrap()).is_absolute()
+    );
+    assert!(lines[1].ends_with("7302-wudao.mp4 0 -1"));
+    let mut finetune: Vec<String> = ["train.csv", "val.csv"]
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(dir.path().join(f))
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    finetune.sort();
+    assert!(finetune[0].ends_with("7301-salsa.mp4 0"), "{finetune:?}"); // salsa = class 0
+    assert!(finetune[1].ends_with("7302-wudao.mp4 4"), "{finetune:?}"); // 舞蹈 -> dance = class 4
+    let labels = std::fs::read_to_string(dir.path().join("labels.txt")).unwrap();
+    assert_eq!(labels.lines().nth(4), Some("dance"));
+
+    // Provenance names the config and its hash.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("filter_report.json")).unwrap(),
+    )
+    .unwrap();
+    let prov = &report["provenance"];
+    assert_eq!(prov["config_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(prov["config"]["min_short_side"], 360);
+    assert_eq!(prov["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["kept"], 6);
+}
+
+#[test]
+fn shards_hold_every_kept_sample_and_resume_without_rewriting() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path());
+    let first = curate(&opts, &mut |_| {}).unwrap();
+    let s = first.outputs.shards.as_ref().unwrap();
+    assert_eq!(
+        (s.samples_written, s.samples_skipped, s.shards_written.len()),
+        (6, 0, 2)
+    );
+
+    let shards = list_shards(&dir.path().join("shards")).unwrap();
+    let samples: Vec<_> = shards
+        .iter()
+        .flat_map(|p| read_samples(p).unwrap())
+        .collect();
+    let kept = manifest(dir.path());
+    assert_eq!(samples.len(), kept.len());
+    for (sample, rec) in samples.iter().zip(&kept) {
+        let json: VideoRecord = serde_json::from_slice(&sample.members["json"]).unwrap();
+        assert_eq!(&json, rec);
+        if let Some(media) = rec.media_path.as_deref().filter(|m| m.is_file()) {
+            assert_eq!(sample.members["mp4"], std::fs::read(media).unwrap());
+        } else {
+            assert_eq!(sample.members.len(), 1);
+        }
+    }
+
+    // A crash left a half-written shard behind: it is discarded and nothing
+    // already complete is written again.
+    std::fs::write(dir.path().join("shards/shard-000002.tar.tmp"), b"partial").unwrap();
+    let again = curate(&opts, &mut |_| {}).unwrap();
+    let s = again.outputs.shards.as_ref().unwrap();
+    assert_eq!((s.samples_written, s.samples_skipped), (0, 6));
+    assert_eq!(list_shards(&dir.path().join("shards")).unwrap(), shards);
+    assert!(!dir.path().join("shards/shard-000002.tar.tmp").exists());
+}
+
+#[test]
+fn manifest_reads_back_as_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    curate(&options(dir.path()), &mut |_| {}).unwrap();
+    let first = manifest(dir.path());
+
+    let out2 = dir.path().join("again");
+    let mut opts = CurateOptions::new(vec![dir.path().join("manifest.jsonl")], &out2);
+    opts.config = FilterConfig::from_file(&data("filters.toml")).unwrap();
+    let summary = curate(&opts, &mut |_| {}).unwrap();
+    assert_eq!(summary.report.kept, 6);
+    assert_eq!(manifest(&out2), first);
+}
+
+#[test]
+fn csv_with_header_is_ingested_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = CurateOptions::new(vec![data("posts.csv")], dir.path());
+    let summary = curate(&opts, &mut |_| {}).unwrap();
+    let r = &summary.report;
+    assert_eq!((r.records_read, r.kept, r.ingest_error_count), (3, 3, 1));
+    assert_eq!(r.ingest_errors[0].line, Some(4));
+    assert!(
+        r.ingest_errors[0].message.contains("field `duration`"),
+        "{}",
+        r.ingest_errors[0].message
+    );
+    let kept = manifest(dir.path());
+    assert_eq!(
+        kept[0]
+            .hashtags
+            .iter()
+            .map(|h| h.tag.as_str())
+            .collect::<Vec<_>>(),
+        ["salsa", "bachata"]
+    );
+    assert_eq!(kept[0].views, Some(5_200_000));
+    assert_eq!(kept[1].likes, None); // empty cell = unknown
+    assert_eq!(kept[1].extra.get("creator").unwrap().get(), "\"bo\"");
+    assert_eq!(
+        kept[2].source_url.as_deref(),
+        Some("https://example.org/v/c3")
+    );
+}
+
+#[test]
+fn nothing_readable_gives_an_empty_run_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = CurateOptions::new(
+        vec![data("does-not-exist"), data("filters.toml")],
+        dir.path(),
+    );
+    let summary = curate(&opts, &mut |_| {}).unwrap();
+    assert_eq!(summary.report.records_read, 0);
+    let kinds: Vec<&str> = summary
+        .report
+        .ingest_errors
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["not_found", "unsupported"]);
+}
