@@ -1,13 +1,11 @@
 //! The field table shared by the JSON and CSV readers: which input keys
-//! tubelet knows (its own names and yt-dlp's aliases), how their values are
-//! parsed, and how a record is assembled from them.
+//! tubelet knows (its own names and yt-dlp's aliases) and how their values
+//! are parsed. [`crate::view`] assembles records from them.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
-use crate::hashtag::{Hashtag, for_each_hashtag, push_unique};
-use crate::record::{SourceRef, VideoRecord};
+use crate::hashtag::Hashtag;
+use crate::record::SourceRef;
 
 /// A known input key. Variants after `Source` are yt-dlp aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,18 +165,18 @@ impl Key {
 
 /// A parsed value; `None` inside means the input said `null` (unknown).
 #[derive(Debug)]
-pub(crate) enum Val {
-    Str(Option<String>),
+pub(crate) enum Val<'a> {
+    Str(Option<Cow<'a, str>>),
     Count(Option<u64>),
     Dim(Option<u32>),
     Float(Option<f64>),
-    Strings(Option<Vec<String>>),
+    Strings(Option<Vec<Cow<'a, str>>>),
     Hashtags(Option<Vec<Hashtag>>),
     Source(Option<SourceRef>),
 }
 
-impl Val {
-    pub(crate) fn none(kind: Kind) -> Val {
+impl Val<'_> {
+    pub(crate) fn none(kind: Kind) -> Self {
         match kind {
             Kind::Str => Val::Str(None),
             Kind::Count => Val::Count(None),
@@ -198,7 +196,7 @@ pub(crate) enum Number {
     F64(f64),
 }
 
-pub(crate) fn scalar_from_number(kind: Kind, n: Number) -> Result<Val, String> {
+pub(crate) fn scalar_from_number(kind: Kind, n: Number) -> Result<Val<'static>, String> {
     match (kind, n) {
         (Kind::Count, Number::U64(v)) => Ok(Val::Count(Some(v))),
         (Kind::Dim, Number::U64(v)) => u32::try_from(v)
@@ -207,8 +205,8 @@ pub(crate) fn scalar_from_number(kind: Kind, n: Number) -> Result<Val, String> {
         (Kind::Float, Number::U64(v)) => Ok(Val::Float(Some(v as f64))),
         (Kind::Float, Number::I64(v)) => Ok(Val::Float(Some(v as f64))),
         (Kind::Float, Number::F64(v)) if v.is_finite() => Ok(Val::Float(Some(v))),
-        (Kind::Str, Number::U64(v)) => Ok(Val::Str(Some(v.to_string()))),
-        (Kind::Str, Number::I64(v)) => Ok(Val::Str(Some(v.to_string()))),
+        (Kind::Str, Number::U64(v)) => Ok(Val::Str(Some(v.to_string().into()))),
+        (Kind::Str, Number::I64(v)) => Ok(Val::Str(Some(v.to_string().into()))),
         (Kind::Count | Kind::Dim, Number::I64(v)) if v < 0 => {
             Err(format!("{v} is negative; expected a count"))
         }
@@ -228,11 +226,11 @@ pub(crate) fn scalar_from_number(kind: Kind, n: Number) -> Result<Val, String> {
 }
 
 /// Parses text (a CSV cell, or a JSON string where a number is expected).
-pub(crate) fn parse_scalar(kind: Kind, text: &str) -> Result<Val, String> {
-    let t = text.trim();
+pub(crate) fn parse_scalar(kind: Kind, text: &str) -> Result<Val<'_>, String> {
     if kind == Kind::Str {
-        return Ok(Val::Str(Some(text.to_owned())));
+        return Ok(Val::Str(Some(Cow::Borrowed(text))));
     }
+    let t = text.trim();
     if t.is_empty() || t.eq_ignore_ascii_case("null") {
         return Ok(Val::none(kind));
     }
@@ -264,150 +262,17 @@ pub(crate) fn parse_scalar(kind: Kind, text: &str) -> Result<Val, String> {
 
 /// Splits a CSV tag cell: entries separated by `|`, `,` or `;`, or
 /// whitespace-separated `#words`.
-fn split_tag_cell(cell: &str) -> Vec<String> {
+fn split_tag_cell(cell: &str) -> Vec<Cow<'_, str>> {
     cell.split(['|', ',', ';'])
         .flat_map(|part| {
             let part = part.trim();
             if part.starts_with('#') && part.contains(char::is_whitespace) {
-                part.split_whitespace()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
+                part.split_whitespace().collect::<Vec<_>>()
             } else {
-                vec![part.to_owned()]
+                vec![part]
             }
         })
         .filter(|s| !s.is_empty())
+        .map(Cow::Borrowed)
         .collect()
-}
-
-/// Collects the values of one input object and assembles the record.
-#[derive(Default)]
-pub(crate) struct RecordBuilder {
-    rec: VideoRecord,
-    seen_own: u32,
-    has_hashtags: bool,
-    id: Option<String>,
-    webpage_url: Option<String>,
-    tags: Option<Vec<String>>,
-    view_count: Option<u64>,
-    like_count: Option<u64>,
-    comment_count: Option<u64>,
-    repost_count: Option<u64>,
-    upload_date: Option<String>,
-}
-
-impl RecordBuilder {
-    /// Keeps an unknown key verbatim.
-    pub(crate) fn extra(&mut self, key: String, raw: Box<RawValue>) {
-        self.rec.extra.insert(key, raw);
-    }
-
-    /// Sets one known key; a key given twice is an error.
-    pub(crate) fn set(&mut self, key: Key, val: Val) -> Result<(), String> {
-        let bit = 1u32 << (key as u32);
-        if self.seen_own & bit != 0 {
-            return Err(format!("duplicate field `{}`", key.name()));
-        }
-        self.seen_own |= bit;
-        let r = &mut self.rec;
-        match (key, val) {
-            (Key::Id, Val::Str(v)) => self.id = v,
-            (Key::SourceUrl, Val::Str(v)) => r.source_url = v,
-            (Key::Platform, Val::Str(v)) => r.platform = v,
-            (Key::Hashtags, Val::Hashtags(v)) => {
-                self.has_hashtags = true;
-                r.hashtags = v.unwrap_or_default();
-            }
-            (Key::Title, Val::Str(v)) => r.title = v,
-            (Key::Description, Val::Str(v)) => r.description = v,
-            (Key::Duration, Val::Float(v)) => r.duration = v,
-            (Key::Width, Val::Dim(v)) => r.width = v,
-            (Key::Height, Val::Dim(v)) => r.height = v,
-            (Key::Fps, Val::Float(v)) => r.fps = v,
-            (Key::Views, Val::Count(v)) => r.views = v,
-            (Key::Likes, Val::Count(v)) => r.likes = v,
-            (Key::Comments, Val::Count(v)) => r.comments = v,
-            (Key::Shares, Val::Count(v)) => r.shares = v,
-            (Key::Language, Val::Str(v)) => r.language = v,
-            (Key::Region, Val::Str(v)) => r.region = v,
-            (Key::UploadTime, Val::Str(v)) => r.upload_time = v,
-            (Key::MediaPath, Val::Str(v)) => r.media_path = v.map(PathBuf::from),
-            (Key::Label, Val::Str(v)) => r.label = v,
-            (Key::Source, Val::Source(v)) => r.source = v,
-            (Key::WebpageUrl, Val::Str(v)) => self.webpage_url = v,
-            (Key::Tags, Val::Strings(v)) => self.tags = v,
-            (Key::ViewCount, Val::Count(v)) => self.view_count = v,
-            (Key::LikeCount, Val::Count(v)) => self.like_count = v,
-            (Key::CommentCount, Val::Count(v)) => self.comment_count = v,
-            (Key::RepostCount, Val::Count(v)) => self.repost_count = v,
-            (Key::UploadDate, Val::Str(v)) => self.upload_date = v,
-            (key, val) => unreachable!("{key:?} parsed as {val:?}"),
-        }
-        Ok(())
-    }
-
-    /// Resolves aliases and derived fields.
-    pub(crate) fn finish(mut self) -> Result<VideoRecord, String> {
-        let mut r = self.rec;
-        r.id = match self.id {
-            Some(id) if !id.trim().is_empty() => id,
-            Some(_) => return Err("field `id` is empty".into()),
-            None => return Err("missing field `id`".into()),
-        };
-        // tubelet's own name wins; the alias value is then kept as an extra.
-        fn merge<T: serde::Serialize>(
-            own: &mut Option<T>,
-            alias: Option<T>,
-            name: &str,
-            x: &mut crate::record::Extras,
-        ) {
-            match (own.is_some(), alias) {
-                (false, alias) => *own = alias,
-                (true, Some(a)) => x.insert_value(name, &a),
-                (true, None) => {}
-            }
-        }
-        let x = &mut r.extra;
-        merge(&mut r.source_url, self.webpage_url.take(), "webpage_url", x);
-        merge(&mut r.views, self.view_count, "view_count", x);
-        merge(&mut r.likes, self.like_count, "like_count", x);
-        merge(&mut r.comments, self.comment_count, "comment_count", x);
-        merge(&mut r.shares, self.repost_count, "repost_count", x);
-        let date = self.upload_date.take().map(|d| iso_date(&d));
-        merge(&mut r.upload_time, date, "upload_date", x);
-        if self.has_hashtags {
-            if let Some(tags) = self.tags.take() {
-                x.insert_value("tags", &tags);
-            }
-        } else {
-            for t in self.tags.iter().flatten() {
-                push_unique(&mut r.hashtags, t);
-            }
-            for text in [&r.title, &r.description].into_iter().flatten() {
-                for_each_hashtag(text, |t| push_unique(&mut r.hashtags, t));
-            }
-        }
-        if r.platform.is_none() {
-            r.platform = ["extractor_key", "extractor"]
-                .iter()
-                .find_map(|k| x.get_str(k))
-                .map(|p| p.to_lowercase());
-        }
-        if r.media_path.is_none() {
-            r.media_path = ["filepath", "_filename", "filename"]
-                .iter()
-                .find_map(|k| x.get_str(k))
-                .map(PathBuf::from);
-        }
-        Ok(r)
-    }
-}
-
-/// yt-dlp's `upload_date` is `YYYYMMDD`; anything else is kept as given.
-fn iso_date(d: &str) -> String {
-    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
-    } else {
-        d.to_owned()
-    }
 }

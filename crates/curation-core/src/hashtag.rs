@@ -42,14 +42,25 @@ impl Hashtag {
 /// assert_eq!(normalize_hashtag("#舞蹈"), "舞蹈");
 /// ```
 pub fn normalize_hashtag(raw: &str) -> String {
-    // Fast path: plain ASCII needs no Unicode tables (the common case on the
-    // ingest hot path).
+    normalize_hashtag_cow(raw).into_owned()
+}
+
+/// [`normalize_hashtag`] that borrows when `raw` already is in normal form
+/// (lowercase ASCII without `#` or inner spaces: most tags), so filters can
+/// test tags of records they reject without allocating.
+pub(crate) fn normalize_hashtag_cow(raw: &str) -> Cow<'_, str> {
+    // Fast path: plain ASCII needs no Unicode tables.
     if raw.is_ascii() {
         let trimmed = raw.trim_start().trim_start_matches('#').trim();
-        if !trimmed.bytes().any(|b| b.is_ascii_whitespace()) {
-            return trimmed.to_ascii_lowercase();
+        let b = trimmed.as_bytes();
+        if !b.iter().any(|c| c.is_ascii_whitespace()) {
+            return if b.iter().any(u8::is_ascii_uppercase) {
+                Cow::Owned(trimmed.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(trimmed)
+            };
         }
-        return collapse_whitespace(&trimmed.to_ascii_lowercase());
+        return Cow::Owned(collapse_whitespace(&trimmed.to_ascii_lowercase()));
     }
     // NFKC first (folds full-width and compatibility forms), then lowercase,
     // then NFKC again because lowercasing can leave a string that is no
@@ -66,11 +77,11 @@ pub fn normalize_hashtag(raw: &str) -> String {
         lowered = lowered.nfkc().collect();
     }
     let lowered = lowered.trim_start_matches('#');
-    if lowered.contains(char::is_whitespace) {
+    Cow::Owned(if lowered.contains(char::is_whitespace) {
         collapse_whitespace(lowered)
     } else {
         lowered.trim().to_owned()
-    }
+    })
 }
 
 fn collapse_whitespace(s: &str) -> String {
@@ -163,10 +174,10 @@ pub(crate) fn for_each_hashtag<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
 
 /// Adds `candidate` to `tags` unless its normal form is already there.
 pub(crate) fn push_unique(tags: &mut Vec<Hashtag>, candidate: &str) {
-    let tag = normalize_hashtag(candidate);
-    if !tag.is_empty() && !tags.iter().any(|t| t.tag == tag) {
+    let tag = normalize_hashtag_cow(candidate);
+    if !tag.is_empty() && !tags.iter().any(|t| t.tag == *tag) {
         tags.push(Hashtag {
-            tag,
+            tag: tag.into_owned(),
             original: candidate.to_owned(),
         });
     }

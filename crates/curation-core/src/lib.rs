@@ -61,9 +61,10 @@ mod record;
 mod report;
 pub mod shard;
 pub mod synthetic;
+mod view;
 
 pub use error::{CurationError, IngestError, IngestFailure};
-pub use filter::{Filter, FilterConfig, Range, Reason};
+pub use filter::{Filter, FilterConfig, FilterRules, Range, Reason};
 pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};
 pub use output::{LabelClass, LabelIndex, LabelMap, Provenance, Split, split_of};
 pub use pipeline::{CurateOptions, CurateSummary, FinetuneCounts, OutputCounts, Progress, curate};

@@ -137,11 +137,9 @@ pub fn curate(
         ..OutputCounts::default()
     };
 
-    for batch in RecordBatches::new(files) {
-        for e in &batch.errors {
-            report.ingest_error(e);
-        }
-        let kept = filter.apply(batch.records, &mut report);
+    for batch in RecordBatches::new(files).with_prefilter(filter.rules()) {
+        let bytes = batch.bytes;
+        let kept = filter.apply_batch(batch, &mut report);
         for r in &kept {
             let json = serde_json::to_string(r).expect("records serialise");
             manifest.line(&json)?;
@@ -172,7 +170,7 @@ pub fn curate(
                 write_sample(w, r, media, json)?;
             }
         }
-        p.bytes_done += batch.bytes;
+        p.bytes_done += bytes;
         p.records_read = report.records_read;
         p.kept = report.kept;
         progress(p);

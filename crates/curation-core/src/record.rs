@@ -6,16 +6,14 @@
 //! serialisation, and a yt-dlp alias that collides with a field already set
 //! under tubelet's name is kept there too.
 
-use std::fmt;
 use std::path::PathBuf;
 
-use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::fields::{Key, RecordBuilder, Val};
 use crate::hashtag::Hashtag;
+use crate::view::{RecordView, ViewVisitor};
 
 /// Metadata of one crawled video.
 ///
@@ -190,147 +188,8 @@ impl Serialize for VideoRecord {
 
 impl<'de> Deserialize<'de> for VideoRecord {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(RecordVisitor)
-    }
-}
-
-struct RecordVisitor;
-
-impl<'de> Visitor<'de> for RecordVisitor {
-    type Value = VideoRecord;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object describing one video")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VideoRecord, A::Error> {
-        let mut b = RecordBuilder::default();
-        while let Some(name) = map.next_key::<KeyName<'de>>()? {
-            let name = name.0;
-            let Some(key) = Key::from_name(&name) else {
-                let raw: Box<RawValue> = map.next_value()?;
-                b.extra(name.into_owned(), raw);
-                continue;
-            };
-            let val = map.next_value_seed(json::ValSeed { key, name: &name })?;
-            b.set(key, val).map_err(de::Error::custom)?;
-        }
-        b.finish().map_err(de::Error::custom)
-    }
-}
-
-/// A map key, borrowed from the input when it has no escapes.
-struct KeyName<'de>(std::borrow::Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for KeyName<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = KeyName<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(KeyName(v.into()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(KeyName(v.to_owned().into()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(KeyName(v.into()))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// Lenient JSON value readers: crawlers write counts as integers, floats
-/// (`1.0e6`), digit strings or `null`; ids as strings or numbers.
-mod json {
-    use super::*;
-    use crate::fields::{Kind, Number, parse_scalar, scalar_from_number};
-    use serde::de::DeserializeSeed;
-
-    /// Reads the value of one known key as its [`Kind`], naming the key in
-    /// errors.
-    pub(super) struct ValSeed<'a> {
-        pub(super) key: Key,
-        pub(super) name: &'a str,
-    }
-
-    impl<'de> DeserializeSeed<'de> for ValSeed<'_> {
-        type Value = Val;
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
-            match self.key.kind() {
-                Kind::Strings => Ok(Val::Strings(
-                    Option::<Vec<Option<String>>>::deserialize(d)?
-                        .map(|v| v.into_iter().flatten().collect()),
-                )),
-                Kind::Hashtags => Ok(Val::Hashtags(Option::<Vec<Hashtag>>::deserialize(d)?)),
-                Kind::Source => Ok(Val::Source(Option::<SourceRef>::deserialize(d)?)),
-                kind => d.deserialize_any(ScalarVisitor {
-                    kind,
-                    name: self.name,
-                }),
-            }
-        }
-    }
-
-    struct ScalarVisitor<'a> {
-        kind: Kind,
-        name: &'a str,
-    }
-
-    impl ScalarVisitor<'_> {
-        fn parse<E: de::Error>(&self, text: &str) -> Result<Val, E> {
-            parse_scalar(self.kind, text)
-                .map_err(|m| E::custom(format_args!("field `{}`: {m}", self.name)))
-        }
-
-        fn number<E: de::Error>(&self, n: Number) -> Result<Val, E> {
-            scalar_from_number(self.kind, n)
-                .map_err(|m| E::custom(format_args!("field `{}`: {m}", self.name)))
-        }
-    }
-
-    impl<'de> Visitor<'de> for ScalarVisitor<'_> {
-        type Value = Val;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "a value for field `{}`", self.name)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
-            Ok(Val::none(self.kind))
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Val, E> {
-            Ok(Val::none(self.kind))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Val, E> {
-            match self.kind {
-                Kind::Str => Ok(Val::Str(Some(v))),
-                _ => self.parse(&v),
-            }
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
-            self.parse(v)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
-            self.number(Number::U64(v))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
-            self.number(Number::I64(v))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
-            self.number(Number::F64(v))
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
-            Err(E::custom(format_args!(
-                "field `{}`: expected {}, found {v}",
-                self.name,
-                self.kind.describe()
-            )))
-        }
+        d.deserialize_map(ViewVisitor { borrow_raw: false })
+            .map(RecordView::into_record)
     }
 }
 

@@ -1,0 +1,203 @@
+//! [`FilterConfig`] (a TOML or JSON file) and the [`Reason`]s a record can be
+//! rejected for.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::hex;
+use crate::error::CurationError;
+
+/// An inclusive range; a missing bound is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// Smallest accepted value.
+    pub min: Option<f64>,
+    /// Largest accepted value.
+    pub max: Option<f64>,
+}
+
+impl Range {
+    /// Whether `v` lies in the range.
+    pub fn contains(&self, v: f64) -> bool {
+        self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+}
+
+/// What a curation run keeps. Every field is optional; the default keeps
+/// everything except repeated ids.
+///
+/// ```toml
+/// duration = { min = 3.0, max = 60.0 }   # seconds
+/// min_short_side = 360                    # pixels
+/// aspect_ratio = { max = 1.0 }            # width / height: portrait or square
+/// fps = { min = 15 }
+/// languages = ["en", "es"]                # "en" also admits "en-US"
+/// regions = ["US", "MX"]
+/// min_views = 10000
+/// min_likes = 100
+/// hashtags_allow = ["salsa", "tango"]     # at least one of these
+/// hashtags_deny = ["ad", "sponsored"]     # none of these
+/// require_media = true                    # the local media file must exist
+/// dedup_ids = true
+/// dedup_content = true                    # SHA-256 of the media file
+/// keep_missing = false                    # unknown values fail their check
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilterConfig {
+    /// Duration range in seconds.
+    pub duration: Option<Range>,
+    /// Minimum of width and height, in pixels.
+    pub min_short_side: Option<u32>,
+    /// Range of width / height.
+    pub aspect_ratio: Option<Range>,
+    /// Frame-rate range.
+    pub fps: Option<Range>,
+    /// Allowed languages (primary subtag match, case-insensitive); empty = any.
+    pub languages: Vec<String>,
+    /// Allowed regions (case-insensitive); empty = any.
+    pub regions: Vec<String>,
+    /// Minimum views.
+    pub min_views: Option<u64>,
+    /// Minimum likes.
+    pub min_likes: Option<u64>,
+    /// Keep only records with at least one of these hashtags; empty = any.
+    pub hashtags_allow: Vec<String>,
+    /// Reject records with any of these hashtags.
+    pub hashtags_deny: Vec<String>,
+    /// Reject records whose local media file does not exist.
+    pub require_media: bool,
+    /// Reject a record whose id was already kept.
+    pub dedup_ids: bool,
+    /// Reject a record whose media file has the same SHA-256 as a kept one.
+    pub dedup_content: bool,
+    /// Let records with an unknown value pass that value's check.
+    pub keep_missing: bool,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            duration: None,
+            min_short_side: None,
+            aspect_ratio: None,
+            fps: None,
+            languages: Vec::new(),
+            regions: Vec::new(),
+            min_views: None,
+            min_likes: None,
+            hashtags_allow: Vec::new(),
+            hashtags_deny: Vec::new(),
+            require_media: false,
+            dedup_ids: true,
+            dedup_content: false,
+            keep_missing: false,
+        }
+    }
+}
+
+impl FilterConfig {
+    /// Reads a config from a `.toml` or `.json` file.
+    pub fn from_file(path: &Path) -> Result<Self, CurationError> {
+        let text = std::fs::read_to_string(path).map_err(CurationError::io(path))?;
+        let config = |message: String| CurationError::Config {
+            path: path.to_owned(),
+            message,
+        };
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            serde_json::from_str(&text).map_err(|e| config(e.to_string()))
+        } else {
+            toml::from_str(&text).map_err(|e| config(e.to_string()))
+        }
+    }
+
+    /// SHA-256 of the config's canonical JSON (for provenance).
+    pub fn sha256(&self) -> String {
+        hex(&Sha256::digest(
+            serde_json::to_vec(self).expect("config serialises"),
+        ))
+    }
+}
+
+/// Why a record was rejected, in the order checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Duration outside the range.
+    Duration,
+    /// Duration unknown.
+    DurationMissing,
+    /// Short side below the minimum.
+    ShortSide,
+    /// Aspect ratio outside the range.
+    AspectRatio,
+    /// Width or height unknown.
+    SizeMissing,
+    /// Frame rate outside the range.
+    Fps,
+    /// Frame rate unknown.
+    FpsMissing,
+    /// Language not allowed.
+    Language,
+    /// Language unknown.
+    LanguageMissing,
+    /// Region not allowed.
+    Region,
+    /// Region unknown.
+    RegionMissing,
+    /// Too few views.
+    Views,
+    /// Views unknown.
+    ViewsMissing,
+    /// Too few likes.
+    Likes,
+    /// Likes unknown.
+    LikesMissing,
+    /// Has a denied hashtag.
+    HashtagDenied,
+    /// Has none of the allowed hashtags.
+    HashtagNotAllowed,
+    /// The media file does not exist (or no path is known).
+    MediaMissing,
+    /// The media file could not be read for content hashing.
+    MediaUnreadable,
+    /// The id was already kept.
+    DuplicateId,
+    /// The media content was already kept under another id.
+    DuplicateContent,
+}
+
+impl Reason {
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Duration => "duration",
+            Reason::DurationMissing => "duration_missing",
+            Reason::ShortSide => "short_side",
+            Reason::AspectRatio => "aspect_ratio",
+            Reason::SizeMissing => "size_missing",
+            Reason::Fps => "fps",
+            Reason::FpsMissing => "fps_missing",
+            Reason::Language => "language",
+            Reason::LanguageMissing => "language_missing",
+            Reason::Region => "region",
+            Reason::RegionMissing => "region_missing",
+            Reason::Views => "views",
+            Reason::ViewsMissing => "views_missing",
+            Reason::Likes => "likes",
+            Reason::LikesMissing => "likes_missing",
+            Reason::HashtagDenied => "hashtag_denied",
+            Reason::HashtagNotAllowed => "hashtag_not_allowed",
+            Reason::MediaMissing => "media_missing",
+            Reason::MediaUnreadable => "media_unreadable",
+            Reason::DuplicateId => "duplicate_id",
+            Reason::DuplicateContent => "duplicate_content",
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Declarative metadata filters ([`FilterConfig`], a TOML or JSON file) and
+//! their application: [`FilterRules`] are the stateless checks (run in
+//! parallel, also on records before they are materialised, see
+//! [`RecordBatches::with_prefilter`](crate::ingest::RecordBatches::with_prefilter)),
+//! [`Filter`] adds duplicate ids and duplicate media content, judged in input
+//! order.
+
+mod config;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+pub use config::{FilterConfig, Range, Reason};
+
+use crate::ingest::Batch;
+use crate::record::VideoRecord;
+use crate::report::FilterReport;
+
+/// The values filters read; implemented by [`VideoRecord`] and by the
+/// borrowed view that ingest builds before materialising a record.
+pub(crate) trait FilterFields {
+    fn duration(&self) -> Option<f64>;
+    fn size(&self) -> Option<(u32, u32)>;
+    fn fps(&self) -> Option<f64>;
+    fn language(&self) -> Option<&str>;
+    fn region(&self) -> Option<&str>;
+    fn views(&self) -> Option<u64>;
+    fn likes(&self) -> Option<u64>;
+    /// Whether `pred` holds for a normalised hashtag.
+    fn any_tag(&self, pred: &mut dyn FnMut(&str) -> bool) -> bool;
+    /// The resolved media file (`None` on the view: see `needs_media`).
+    fn media_path(&self) -> Option<&Path>;
+}
+
+impl FilterFields for VideoRecord {
+    fn duration(&self) -> Option<f64> {
+        self.duration
+    }
+    fn size(&self) -> Option<(u32, u32)> {
+        self.width.zip(self.height)
+    }
+    fn fps(&self) -> Option<f64> {
+        self.fps
+    }
+    fn language(&self) -> Option<&str> {
+        self.language.as_deref()
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    fn views(&self) -> Option<u64> {
+        self.views
+    }
+    fn likes(&self) -> Option<u64> {
+        self.likes
+    }
+    fn any_tag(&self, pred: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.hashtags.iter().any(|h| pred(&h.tag))
+    }
+    fn media_path(&self) -> Option<&Path> {
+        self.media_path.as_deref()
+    }
+}
+
+/// A sorted, deduplicated list: faster than hashing for the few to few
+/// thousand tags of an allow/deny list, checked for every hashtag of every
+/// record.
+#[derive(Debug)]
+struct SortedSet(Vec<String>);
+
+impl SortedSet {
+    fn new(mut v: Vec<String>) -> Self {
+        v.sort_unstable();
+        v.dedup();
+        SortedSet(v)
+    }
+    fn contains(&self, s: &str) -> bool {
+        self.0.binary_search_by(|x| x.as_str().cmp(s)).is_ok()
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Whether language tag `l` is `allowed` or one of its subtags (`en` admits
+/// `en-US` and `EN_gb`, not `eng`), without allocating.
+fn language_matches(l: &str, allowed: &str) -> bool {
+    let (l, a) = (l.trim().as_bytes(), allowed.as_bytes());
+    let same = |x: u8, y: u8| {
+        let fold = |c: u8| {
+            if c == b'_' {
+                b'-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        };
+        fold(x) == fold(y)
+    };
+    l.len() >= a.len()
+        && l.iter().zip(a).all(|(&x, &y)| same(x, y))
+        && (l.len() == a.len() || matches!(l[a.len()], b'-' | b'_'))
+}
+
+/// The stateless checks of a [`FilterConfig`]; shareable across threads.
+#[derive(Debug)]
+pub struct FilterRules {
+    config: FilterConfig,
+    allow: SortedSet,
+    deny: SortedSet,
+}
+
+impl FilterRules {
+    /// Prepares `config` (normalises the hashtag lists).
+    pub fn new(config: FilterConfig) -> Self {
+        let tags =
+            |v: &[String]| SortedSet::new(v.iter().map(|t| crate::normalize_hashtag(t)).collect());
+        FilterRules {
+            allow: tags(&config.hashtags_allow),
+            deny: tags(&config.hashtags_deny),
+            config,
+        }
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &FilterConfig {
+        &self.config
+    }
+
+    /// Whether a check needs the media file, which only the materialised
+    /// record has (relative paths are resolved against the input folder).
+    pub(crate) fn needs_media(&self) -> bool {
+        self.config.require_media
+    }
+
+    /// Every failing stateless check of `r`, in check order (empty = passes).
+    /// Duplicates are judged by [`Filter::apply`], against kept records.
+    pub fn check(&self, r: &VideoRecord) -> Vec<Reason> {
+        self.check_fields(r)
+    }
+
+    pub(crate) fn check_fields(&self, r: &impl FilterFields) -> Vec<Reason> {
+        let c = &self.config;
+        let mut out = Vec::new();
+        let mut test = |value: Option<bool>, fail: Reason, missing: Reason| {
+            let reason = match value {
+                Some(true) => return,
+                Some(false) => fail,
+                None if c.keep_missing => return,
+                None => missing,
+            };
+            // Size checks share `size_missing`: count it once.
+            if out.last() != Some(&reason) {
+                out.push(reason);
+            }
+        };
+        if let Some(range) = &c.duration {
+            let ok = r.duration().map(|d| range.contains(d));
+            test(ok, Reason::Duration, Reason::DurationMissing);
+        }
+        let size = r.size().filter(|&(w, h)| w > 0 && h > 0);
+        if let Some(min) = c.min_short_side {
+            let ok = size.map(|(w, h)| w.min(h) >= min);
+            test(ok, Reason::ShortSide, Reason::SizeMissing);
+        }
+        if let Some(range) = &c.aspect_ratio {
+            let ok = size.map(|(w, h)| range.contains(w as f64 / h as f64));
+            test(ok, Reason::AspectRatio, Reason::SizeMissing);
+        }
+        if let Some(range) = &c.fps {
+            test(
+                r.fps().map(|f| range.contains(f)),
+                Reason::Fps,
+                Reason::FpsMissing,
+            );
+        }
+        if !c.languages.is_empty() {
+            let ok = r
+                .language()
+                .map(|l| c.languages.iter().any(|a| language_matches(l, a.trim())));
+            test(ok, Reason::Language, Reason::LanguageMissing);
+        }
+        if !c.regions.is_empty() {
+            let ok = r.region().map(|g| {
+                c.regions
+                    .iter()
+                    .any(|a| g.trim().eq_ignore_ascii_case(a.trim()))
+            });
+            test(ok, Reason::Region, Reason::RegionMissing);
+        }
+        if let Some(min) = c.min_views {
+            test(
+                r.views().map(|v| v >= min),
+                Reason::Views,
+                Reason::ViewsMissing,
+            );
+        }
+        if let Some(min) = c.min_likes {
+            test(
+                r.likes().map(|v| v >= min),
+                Reason::Likes,
+                Reason::LikesMissing,
+            );
+        }
+        if !self.deny.is_empty() && r.any_tag(&mut |t| self.deny.contains(t)) {
+            out.push(Reason::HashtagDenied);
+        }
+        if !self.allow.is_empty() && !r.any_tag(&mut |t| self.allow.contains(t)) {
+            out.push(Reason::HashtagNotAllowed);
+        }
+        if c.require_media && !r.media_path().is_some_and(Path::is_file) {
+            out.push(Reason::MediaMissing);
+        }
+        out
+    }
+}
+
+/// [`FilterRules`] plus the dedup state of a run.
+pub struct Filter {
+    rules: Arc<FilterRules>,
+    seen_ids: HashSet<String>,
+    seen_content: HashMap<[u8; 32], String>,
+}
+
+impl Filter {
+    /// Prepares `config` for a run.
+    pub fn new(config: FilterConfig) -> Self {
+        Filter {
+            rules: Arc::new(FilterRules::new(config)),
+            seen_ids: HashSet::new(),
+            seen_content: HashMap::new(),
+        }
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &FilterConfig {
+        &self.rules.config
+    }
+
+    /// The stateless checks, to hand to
+    /// [`RecordBatches::with_prefilter`](crate::ingest::RecordBatches::with_prefilter).
+    pub fn rules(&self) -> Arc<FilterRules> {
+        Arc::clone(&self.rules)
+    }
+
+    /// Every failing stateless check of `r` (see [`FilterRules::check`]).
+    pub fn check(&self, r: &VideoRecord) -> Vec<Reason> {
+        self.rules.check(r)
+    }
+
+    /// Counts a whole [`Batch`] (its ingest errors, the records a prefilter
+    /// already rejected, then the rest through [`apply`](Self::apply)) and
+    /// returns the kept records in input order.
+    ///
+    /// Prefilter rejections fail a metadata check, and records reaching
+    /// `apply` pass every metadata check, so counting the two groups one
+    /// after the other gives the same report as checking them interleaved.
+    pub fn apply_batch(&mut self, batch: Batch, report: &mut FilterReport) -> Vec<VideoRecord> {
+        for e in &batch.errors {
+            report.ingest_error(e);
+        }
+        for r in &batch.rejected {
+            report.count(&r.id, &r.reasons);
+        }
+        self.apply(batch.records, report)
+    }
+
+    /// Filters one batch in parallel, updating the dedup state and `report`;
+    /// returns the kept records in input order.
+    pub fn apply(
+        &mut self,
+        records: Vec<VideoRecord>,
+        report: &mut FilterReport,
+    ) -> Vec<VideoRecord> {
+        let dedup_content = self.rules.config.dedup_content;
+        // Media is hashed only for records that pass every other check.
+        type Verdict = (Vec<Reason>, Option<std::io::Result<[u8; 32]>>);
+        let verdicts: Vec<Verdict> = records
+            .par_iter()
+            .map(|r| {
+                let reasons = self.rules.check(r);
+                let hash = match (&r.media_path, dedup_content && reasons.is_empty()) {
+                    (Some(p), true) => Some(hash_file(p)),
+                    _ => None,
+                };
+                (reasons, hash)
+            })
+            .collect();
+        // Duplicates depend on input order: judged sequentially, on the
+        // records that pass every other check.
+        let mut keep = vec![false; records.len()];
+        for ((r, (mut reasons, hash)), keep) in records.iter().zip(verdicts).zip(&mut keep) {
+            if reasons.is_empty() {
+                if self.rules.config.dedup_ids && self.seen_ids.contains(&r.id) {
+                    reasons.push(Reason::DuplicateId);
+                }
+                match hash {
+                    Some(Err(_)) => reasons.push(Reason::MediaUnreadable),
+                    Some(Ok(h)) if self.seen_content.contains_key(&h) => {
+                        reasons.push(Reason::DuplicateContent)
+                    }
+                    Some(Ok(h)) if reasons.is_empty() => {
+                        self.seen_content.insert(h, r.id.clone());
+                    }
+                    _ => {}
+                }
+            }
+            report.count(&r.id, &reasons);
+            if reasons.is_empty() {
+                if self.rules.config.dedup_ids {
+                    self.seen_ids.insert(r.id.clone());
+                }
+                *keep = true;
+            }
+        }
+        // Rejected records are dropped on the worker threads, not here.
+        records
+            .into_par_iter()
+            .zip(keep)
+            .filter_map(|(r, k)| k.then_some(r))
+            .collect()
+    }
+}
+
+/// SHA-256 of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}
+
+/// Lowercase hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

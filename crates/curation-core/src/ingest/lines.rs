@@ -1,0 +1,130 @@
+//! JSON Lines, read in blocks of whole lines that are parsed in parallel.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{BATCH_BYTES, Batch, Parsed, io_err, materialize, parse_view, resolve_media};
+use crate::error::IngestError;
+use crate::filter::FilterRules;
+use crate::record::SourceRef;
+
+/// JSON Lines in blocks: a block of whole lines is parsed in parallel.
+pub(super) struct LinesReader {
+    path: PathBuf,
+    path_text: Arc<str>,
+    file: File,
+    buf: Vec<u8>,
+    next_line: u64,
+    eof: bool,
+}
+
+impl LinesReader {
+    pub(super) fn open(path: &Path) -> Result<Self, IngestError> {
+        Ok(LinesReader {
+            path: path.to_owned(),
+            path_text: path.display().to_string().into(),
+            file: File::open(path).map_err(io_err(path))?,
+            buf: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            next_line: 1,
+            eof: false,
+        })
+    }
+
+    pub(super) fn next_batch(&mut self, prefilter: Option<&FilterRules>) -> Option<Batch> {
+        if self.eof && self.buf.is_empty() {
+            return None;
+        }
+        // `buf` keeps its capacity across batches: no fresh pages to fault in.
+        let start_len = self.buf.len();
+        if !self.eof {
+            match (&mut self.file)
+                .take(BATCH_BYTES as u64)
+                .read_to_end(&mut self.buf)
+            {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.eof = true;
+                    self.buf.clear();
+                    return Some(Batch {
+                        errors: vec![io_err(&self.path)(e)],
+                        ..Batch::default()
+                    });
+                }
+            }
+        }
+        let bytes = (self.buf.len() - start_len) as u64;
+        // Whole lines only; the tail waits for the next read unless at EOF.
+        let end = if self.eof {
+            self.buf.len()
+        } else {
+            match self.buf.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                // A line longer than a block: keep reading.
+                None => {
+                    return Some(Batch {
+                        bytes,
+                        ..Batch::default()
+                    });
+                }
+            }
+        };
+        let first_line = self.next_line;
+        let block = &self.buf[..end];
+        let mut lines: Vec<(u64, &[u8])> = Vec::with_capacity(block.len() / 256);
+        let mut line_no = first_line;
+        let mut begin = 0;
+        let ends =
+            memchr::memchr_iter(b'\n', block).chain((block.last() != Some(&b'\n')).then_some(end));
+        for nl in ends {
+            let l = &block[begin..nl];
+            if l.iter().any(|b| !b.is_ascii_whitespace()) {
+                lines.push((line_no, l));
+            }
+            line_no += 1;
+            begin = nl + 1;
+        }
+        self.next_line = line_no;
+        let path = &self.path;
+        let path_text = &self.path_text;
+        let parsed: Vec<Parsed> = lines
+            .into_par_iter()
+            .map(|(line, text)| parse_line(path, path_text, line, text, prefilter))
+            .collect();
+        self.buf.copy_within(end.., 0);
+        self.buf.truncate(self.buf.len() - end);
+        Some(Batch::collect(parsed, bytes))
+    }
+}
+
+fn parse_line(
+    path: &Path,
+    path_text: &Arc<str>,
+    line: u64,
+    mut text: &[u8],
+    prefilter: Option<&FilterRules>,
+) -> Parsed {
+    if line == 1 {
+        text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    }
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let view = match parse_view(text) {
+        Ok(v) => v,
+        Err(e) => return Parsed::Error(IngestError::from_json(path, line, &e)),
+    };
+    materialize(view, prefilter, |rec| {
+        if rec.source.is_none() {
+            rec.source = Some(SourceRef {
+                path: path_text.clone(),
+                line,
+            });
+        }
+        if rec.media_path.as_ref().is_some_and(|p| p.is_relative()) {
+            resolve_media(rec, path, None);
+        }
+    })
+}

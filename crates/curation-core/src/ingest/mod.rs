@@ -1,0 +1,404 @@
+//! Streaming ingest of crawled metadata: yt-dlp `.info.json` files (a folder,
+//! recursively, or single files), JSON Lines and CSV with a header.
+//!
+//! Memory stays constant: inputs are read in fixed-size batches (about
+//! [`BATCH_BYTES`] of JSON Lines, [`BATCH_FILES`] info.json files or
+//! [`BATCH_ROWS`] CSV rows) that are parsed in parallel with rayon, in input
+//! order. Every unreadable file or line becomes an [`IngestError`] in the
+//! batch while the rest goes on.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod csv;
+mod lines;
+
+use rayon::prelude::*;
+
+use self::csv::CsvFile;
+use self::lines::LinesReader;
+use crate::error::IngestError;
+use crate::filter::{FilterRules, Reason};
+use crate::record::{SourceRef, VideoRecord};
+use crate::view::RecordView;
+
+/// Bytes of JSON Lines read per batch.
+pub const BATCH_BYTES: usize = 4 << 20;
+/// `.info.json` files per batch.
+pub const BATCH_FILES: usize = 512;
+/// CSV rows per batch.
+pub const BATCH_ROWS: usize = 16_384;
+
+/// The format of one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputFormat {
+    /// One JSON object per file (yt-dlp `--write-info-json`).
+    InfoJson,
+    /// One JSON object per line.
+    JsonLines,
+    /// CSV with a header row naming the fields.
+    Csv,
+}
+
+/// One input file to read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InputFile {
+    /// Path as found.
+    pub path: PathBuf,
+    /// How to read it.
+    pub format: InputFormat,
+    /// Size in bytes (for progress).
+    pub bytes: u64,
+}
+
+/// The format a file name implies, if any.
+pub fn format_of(path: &Path) -> Option<InputFormat> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".info.json") || name.ends_with(".json") {
+        Some(InputFormat::InfoJson)
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        Some(InputFormat::JsonLines)
+    } else if name.ends_with(".csv") {
+        Some(InputFormat::Csv)
+    } else {
+        None
+    }
+}
+
+/// Expands input paths into files, in a deterministic order.
+///
+/// A folder is walked recursively for `*.info.json`, `*.jsonl`, `*.ndjson`
+/// and `*.csv` (other files, such as the media, are ignored); a file is read by
+/// its extension. Paths that do not exist or have an unknown extension become
+/// errors.
+pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<IngestError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let path = p.as_ref();
+        let Ok(meta) = std::fs::metadata(path) else {
+            errors.push(IngestError::NotFound {
+                path: path.to_owned(),
+            });
+            continue;
+        };
+        if meta.is_dir() {
+            let walker = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name();
+            for entry in walker {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                        // In folders only yt-dlp's `.info.json` counts as
+                        // JSON: other `.json` files are configs, reports, ...
+                        let format = match format_of(e.path()) {
+                            Some(InputFormat::InfoJson) if !name.ends_with(".info.json") => None,
+                            f => f,
+                        };
+                        if let Some(format) = format {
+                            let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+                            files.push(InputFile {
+                                path: e.into_path(),
+                                format,
+                                bytes,
+                            });
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let p = e.path().unwrap_or(path).to_owned();
+                        errors.push(IngestError::Io {
+                            path: p,
+                            source: e.into(),
+                        });
+                    }
+                }
+            }
+        } else {
+            match format_of(path) {
+                Some(format) => files.push(InputFile {
+                    path: path.to_owned(),
+                    format,
+                    bytes: meta.len(),
+                }),
+                None => errors.push(IngestError::Unsupported {
+                    path: path.to_owned(),
+                }),
+            }
+        }
+    }
+    (files, errors)
+}
+
+/// Records and errors read from one stretch of input, in input order.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Records parsed (and, with a prefilter, passing its checks).
+    pub records: Vec<VideoRecord>,
+    /// Records a prefilter rejected before building them; empty without one.
+    pub rejected: Vec<RejectedRecord>,
+    /// Files or lines that failed.
+    pub errors: Vec<IngestError>,
+    /// Input bytes consumed by this batch (for progress).
+    pub bytes: u64,
+}
+
+/// A record that failed a metadata check during ingest (see
+/// [`RecordBatches::with_prefilter`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRecord {
+    /// Its id.
+    pub id: String,
+    /// Every failing check, in check order.
+    pub reasons: Vec<Reason>,
+}
+
+/// One parsed input object on its way into a [`Batch`].
+pub(crate) enum Parsed {
+    Record(Box<VideoRecord>),
+    Rejected(RejectedRecord),
+    Error(IngestError),
+}
+
+impl Batch {
+    /// Sorts parsed items into a batch, keeping input order in each group.
+    pub(crate) fn collect(parsed: Vec<Parsed>, bytes: u64) -> Batch {
+        let mut b = Batch {
+            bytes,
+            ..Batch::default()
+        };
+        b.records.reserve(parsed.len());
+        for p in parsed {
+            match p {
+                Parsed::Record(r) => b.records.push(*r),
+                Parsed::Rejected(r) => b.rejected.push(r),
+                Parsed::Error(e) => b.errors.push(e),
+            }
+        }
+        b
+    }
+}
+
+/// Runs the prefilter on a view, and builds the record only if it passes;
+/// `finish` then sets what depends on the input (source, media path).
+pub(crate) fn materialize(
+    view: RecordView<'_>,
+    prefilter: Option<&FilterRules>,
+    finish: impl FnOnce(&mut VideoRecord),
+) -> Parsed {
+    if let Some(rules) = prefilter.filter(|r| !r.needs_media()) {
+        let reasons = rules.check_fields(&view);
+        if !reasons.is_empty() {
+            return Parsed::Rejected(RejectedRecord {
+                id: view.id().to_owned(),
+                reasons,
+            });
+        }
+    }
+    let mut rec = view.into_record();
+    finish(&mut rec);
+    Parsed::Record(Box::new(rec))
+}
+
+/// Iterator over [`Batch`]es of all inputs, in order.
+///
+/// ```no_run
+/// use curation_core::ingest::{discover_inputs, RecordBatches};
+/// let (files, errors) = discover_inputs(&["crawl/"]);
+/// for batch in RecordBatches::new(files) {
+///     for r in &batch.records { println!("{}", r.id); }
+///     for e in &batch.errors { eprintln!("{e}"); }
+/// }
+/// # let _ = errors;
+/// ```
+pub struct RecordBatches {
+    queue: VecDeque<InputFile>,
+    open: Option<OpenFile>,
+    prefilter: Option<Arc<FilterRules>>,
+}
+
+enum OpenFile {
+    Lines(LinesReader),
+    Csv(CsvFile),
+}
+
+impl RecordBatches {
+    /// Reads `files` in order.
+    pub fn new(files: Vec<InputFile>) -> Self {
+        RecordBatches {
+            queue: files.into(),
+            open: None,
+            prefilter: None,
+        }
+    }
+
+    /// Runs the metadata checks of `rules` while parsing: records that fail
+    /// them go to [`Batch::rejected`] (id and reasons) without ever being
+    /// built, which is most of the cost of ingest when most records are
+    /// rejected. Checks on the media file (`require_media`) need the built
+    /// record; with them every record is built. Use
+    /// [`Filter::apply_batch`](crate::Filter::apply_batch) to count the result.
+    pub fn with_prefilter(mut self, rules: Arc<FilterRules>) -> Self {
+        self.prefilter = Some(rules);
+        self
+    }
+
+    /// All records of all files, one at a time (convenience over batches;
+    /// without a prefilter, every valid record is yielded).
+    pub fn records(self) -> impl Iterator<Item = Result<VideoRecord, IngestError>> {
+        self.flat_map(|b| {
+            b.errors
+                .into_iter()
+                .map(Err)
+                .chain(b.records.into_iter().map(Ok))
+        })
+    }
+
+    fn next_info_json_group(&mut self) -> Batch {
+        let mut group = Vec::new();
+        while group.len() < BATCH_FILES
+            && self
+                .queue
+                .front()
+                .is_some_and(|f| f.format == InputFormat::InfoJson)
+        {
+            group.push(self.queue.pop_front().expect("front checked"));
+        }
+        let prefilter = self.prefilter.as_deref();
+        let parsed: Vec<Parsed> = group
+            .par_iter()
+            .map(|f| read_info_json_with(&f.path, prefilter))
+            .collect();
+        Batch::collect(parsed, group.iter().map(|f| f.bytes).sum())
+    }
+}
+
+impl Iterator for RecordBatches {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        loop {
+            if let Some(open) = &mut self.open {
+                let prefilter = self.prefilter.as_deref();
+                let batch = match open {
+                    OpenFile::Lines(r) => r.next_batch(prefilter),
+                    OpenFile::Csv(r) => r.next_batch(prefilter),
+                };
+                match batch {
+                    Some(b) => return Some(b),
+                    None => self.open = None,
+                }
+            }
+            let file = self.queue.front()?.clone();
+            if file.format == InputFormat::InfoJson {
+                return Some(self.next_info_json_group());
+            }
+            self.queue.pop_front();
+            let opened = match file.format {
+                InputFormat::JsonLines => LinesReader::open(&file.path).map(OpenFile::Lines),
+                InputFormat::Csv => CsvFile::open(&file.path).map(OpenFile::Csv),
+                InputFormat::InfoJson => unreachable!("handled above"),
+            };
+            match opened {
+                Ok(o) => self.open = Some(o),
+                Err(e) => {
+                    return Some(Batch {
+                        errors: vec![e],
+                        ..Batch::default()
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
+    move |source| IngestError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Makes a relative media path absolute against the input's folder when the
+/// file is there (crawlers write paths relative to where they ran).
+fn resolve_media(rec: &mut VideoRecord, input: &Path, sibling_stem: Option<&str>) {
+    let dir = input.parent().unwrap_or(Path::new("."));
+    let found = match &rec.media_path {
+        Some(p) if p.is_absolute() => return,
+        Some(p) => [
+            dir.join(p),
+            p.file_name().map(|n| dir.join(n)).unwrap_or_default(),
+        ]
+        .into_iter()
+        .find(|c| c.is_file()),
+        None => sibling_stem.and_then(|stem| find_sibling_media(dir, stem)),
+    };
+    if let Some(f) = found {
+        rec.media_path = Some(std::path::absolute(&f).unwrap_or(f));
+    }
+}
+
+const MEDIA_EXTENSIONS: &[&str] = &[
+    "mp4", "webm", "mkv", "mov", "avi", "m4v", "flv", "3gp", "ts",
+];
+
+fn find_sibling_media(dir: &Path, stem: &str) -> Option<PathBuf> {
+    MEDIA_EXTENSIONS
+        .iter()
+        .map(|ext| dir.join(format!("{stem}.{ext}")))
+        .find(|p| p.is_file())
+}
+
+/// Reads one whole-file JSON record (yt-dlp `.info.json`).
+pub fn read_info_json(path: &Path) -> Result<VideoRecord, IngestError> {
+    match read_info_json_with(path, None) {
+        Parsed::Record(r) => Ok(*r),
+        Parsed::Error(e) => Err(e),
+        Parsed::Rejected(_) => unreachable!("no prefilter"),
+    }
+}
+
+fn read_info_json_with(path: &Path, prefilter: Option<&FilterRules>) -> Parsed {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Parsed::Error(io_err(path)(e)),
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let view = match parse_view(bytes) {
+        Ok(v) => v,
+        Err(e) => return Parsed::Error(IngestError::from_json(path, 1, &e)),
+    };
+    materialize(view, prefilter, |rec| {
+        rec.source.get_or_insert_with(|| SourceRef {
+            path: path.display().to_string().into(),
+            line: 1,
+        });
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let stem = name
+            .strip_suffix(".info.json")
+            .or_else(|| name.strip_suffix(".json"));
+        resolve_media(rec, path, stem);
+    })
+}
+
+/// Parses a JSON object. Validating UTF-8 once for the whole text is cheaper
+/// than serde_json's check of every string; on invalid UTF-8 serde_json's
+/// byte parser reports where.
+pub(crate) fn parse_view(bytes: &[u8]) -> serde_json::Result<RecordView<'_>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => RecordView::from_json(text),
+        Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(je) => Err(je),
+            Ok(_) => Err(serde::de::Error::custom(format_args!(
+                "invalid UTF-8 at byte {}",
+                e.valid_up_to()
+            ))),
+        },
+    }
+}
