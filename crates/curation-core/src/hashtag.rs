@@ -84,6 +84,22 @@ pub(crate) fn normalize_hashtag_cow(raw: &str) -> Cow<'_, str> {
     })
 }
 
+/// Calls `f` with the normal form of `raw` unless it is empty; short ASCII
+/// tags are lowercased on the stack (filters test every tag of every record).
+pub(crate) fn with_normalized<R>(raw: &str, f: impl FnOnce(&str) -> R) -> Option<R> {
+    let t = raw.trim_start().trim_start_matches('#').trim();
+    if t.is_ascii() && t.len() <= 64 && !t.bytes().any(|b| b.is_ascii_whitespace()) {
+        let mut buf = [0u8; 64];
+        let b = &mut buf[..t.len()];
+        b.copy_from_slice(t.as_bytes());
+        b.make_ascii_lowercase();
+        let s = std::str::from_utf8(b).expect("ASCII stays UTF-8");
+        return (!s.is_empty()).then(|| f(s));
+    }
+    let n = normalize_hashtag_cow(raw);
+    (!n.is_empty()).then(|| f(&n))
+}
+
 fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
@@ -249,6 +265,12 @@ mod tests {
         fn normalisation_is_idempotent(s in "\\PC{0,24}") {
             let once = normalize_hashtag(&s);
             prop_assert_eq!(normalize_hashtag(&once), once.clone());
+        }
+
+        #[test]
+        fn stack_normalisation_matches(s in "[#a-zA-Z0-9 _é]{0,70}") {
+            let n = normalize_hashtag(&s);
+            prop_assert_eq!(with_normalized(&s, str::to_owned), (!n.is_empty()).then_some(n));
         }
 
         #[test]

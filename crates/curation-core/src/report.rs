@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IngestError, IngestFailure};
-use crate::filter::Reason;
+use crate::filter::{Reason, ReasonSet};
 
 /// Example ids kept per reason.
 pub const EXAMPLES_PER_REASON: usize = 5;
@@ -44,7 +44,7 @@ pub struct FilterReport {
 
 impl FilterReport {
     /// Counts one record with its failing reasons (empty = kept).
-    pub fn count(&mut self, id: &str, reasons: &[Reason]) {
+    pub fn count(&mut self, id: &str, reasons: ReasonSet) {
         self.records_read += 1;
         if reasons.is_empty() {
             self.kept += 1;
@@ -52,7 +52,7 @@ impl FilterReport {
         }
         self.rejected += 1;
         for (i, reason) in reasons.iter().enumerate() {
-            let stats = self.reasons.entry(*reason).or_default();
+            let stats = self.reasons.entry(reason).or_default();
             stats.any += 1;
             if i == 0 {
                 stats.first += 1;

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
 use crate::filter::FilterFields;
-use crate::hashtag::{Hashtag, for_each_hashtag, normalize_hashtag_cow, push_unique};
+use crate::hashtag::{Hashtag, for_each_hashtag, push_unique, with_normalized};
 use crate::record::{Extras, SourceRef, VideoRecord};
 
 /// A raw JSON value kept for a key tubelet does not model.
@@ -253,10 +253,7 @@ impl FilterFields for RecordView<'_> {
         if let Some(h) = &self.hashtags {
             return h.iter().any(|h| pred(&h.tag));
         }
-        let mut test = |t: &str| {
-            let n = normalize_hashtag_cow(t);
-            !n.is_empty() && pred(&n)
-        };
+        let mut test = |t: &str| with_normalized(t, &mut *pred).unwrap_or(false);
         if self.tags.iter().flatten().any(|t| test(t)) {
             return true;
         }

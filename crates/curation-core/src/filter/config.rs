@@ -165,12 +165,79 @@ pub enum Reason {
     HashtagNotAllowed,
     /// The media file does not exist (or no path is known).
     MediaMissing,
-    /// The media file could not be read for content hashing.
-    MediaUnreadable,
     /// The id was already kept.
     DuplicateId,
+    /// The media file could not be read for content hashing.
+    MediaUnreadable,
     /// The media content was already kept under another id.
     DuplicateContent,
+}
+
+impl Reason {
+    /// Every reason, in check order.
+    pub const ALL: [Reason; 21] = [
+        Reason::Duration,
+        Reason::DurationMissing,
+        Reason::ShortSide,
+        Reason::AspectRatio,
+        Reason::SizeMissing,
+        Reason::Fps,
+        Reason::FpsMissing,
+        Reason::Language,
+        Reason::LanguageMissing,
+        Reason::Region,
+        Reason::RegionMissing,
+        Reason::Views,
+        Reason::ViewsMissing,
+        Reason::Likes,
+        Reason::LikesMissing,
+        Reason::HashtagDenied,
+        Reason::HashtagNotAllowed,
+        Reason::MediaMissing,
+        Reason::DuplicateId,
+        Reason::MediaUnreadable,
+        Reason::DuplicateContent,
+    ];
+}
+
+/// The reasons a record fails, iterated in check order; a bit set, so
+/// checking a record allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ReasonSet(u32);
+
+impl ReasonSet {
+    /// Adds a reason.
+    pub fn insert(&mut self, r: Reason) {
+        self.0 |= 1 << r as u32;
+    }
+
+    /// Whether `r` is in the set.
+    pub fn contains(self, r: Reason) -> bool {
+        self.0 & (1 << r as u32) != 0
+    }
+
+    /// Whether the record passes (no reason).
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The reasons in check order.
+    pub fn iter(self) -> impl Iterator<Item = Reason> {
+        Reason::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+
+    /// The first failing check.
+    pub fn first(self) -> Option<Reason> {
+        self.iter().next()
+    }
+}
+
+impl FromIterator<Reason> for ReasonSet {
+    fn from_iter<I: IntoIterator<Item = Reason>>(iter: I) -> Self {
+        let mut s = ReasonSet::default();
+        iter.into_iter().for_each(|r| s.insert(r));
+        s
+    }
 }
 
 impl Reason {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-pub use config::{FilterConfig, Range, Reason};
+pub use config::{FilterConfig, Range, Reason, ReasonSet};
 
 use crate::ingest::Batch;
 use crate::record::VideoRecord;
@@ -140,23 +140,19 @@ impl FilterRules {
     /// Every failing stateless check of `r`, in check order (empty = passes).
     /// Duplicates are judged by [`Filter::apply`], against kept records.
     pub fn check(&self, r: &VideoRecord) -> Vec<Reason> {
-        self.check_fields(r)
+        self.check_fields(r).iter().collect()
     }
 
-    pub(crate) fn check_fields(&self, r: &impl FilterFields) -> Vec<Reason> {
+    /// The checks, on a record or on the unbuilt view of one; `Reason`'s
+    /// order is the order of the checks below.
+    pub(crate) fn check_fields(&self, r: &impl FilterFields) -> ReasonSet {
         let c = &self.config;
-        let mut out = Vec::new();
-        let mut test = |value: Option<bool>, fail: Reason, missing: Reason| {
-            let reason = match value {
-                Some(true) => return,
-                Some(false) => fail,
-                None if c.keep_missing => return,
-                None => missing,
-            };
-            // Size checks share `size_missing`: count it once.
-            if out.last() != Some(&reason) {
-                out.push(reason);
-            }
+        let mut out = ReasonSet::default();
+        let mut test = |value: Option<bool>, fail: Reason, missing: Reason| match value {
+            Some(true) => {}
+            Some(false) => out.insert(fail),
+            None if c.keep_missing => {}
+            None => out.insert(missing),
         };
         if let Some(range) = &c.duration {
             let ok = r.duration().map(|d| range.contains(d));
@@ -207,13 +203,13 @@ impl FilterRules {
             );
         }
         if !self.deny.is_empty() && r.any_tag(&mut |t| self.deny.contains(t)) {
-            out.push(Reason::HashtagDenied);
+            out.insert(Reason::HashtagDenied);
         }
         if !self.allow.is_empty() && !r.any_tag(&mut |t| self.allow.contains(t)) {
-            out.push(Reason::HashtagNotAllowed);
+            out.insert(Reason::HashtagNotAllowed);
         }
         if c.require_media && !r.media_path().is_some_and(Path::is_file) {
-            out.push(Reason::MediaMissing);
+            out.insert(Reason::MediaMissing);
         }
         out
     }
@@ -252,9 +248,9 @@ impl Filter {
         self.rules.check(r)
     }
 
-    /// Counts a whole [`Batch`] (its ingest errors, the records a prefilter
-    /// already rejected, then the rest through [`apply`](Self::apply)) and
-    /// returns the kept records in input order.
+    /// Counts a whole [`Batch`] (its ingest errors, the counts of records a
+    /// prefilter already rejected, then the rest through
+    /// [`apply`](Self::apply)) and returns the kept records in input order.
     ///
     /// Prefilter rejections fail a metadata check, and records reaching
     /// `apply` pass every metadata check, so counting the two groups one
@@ -263,9 +259,7 @@ impl Filter {
         for e in &batch.errors {
             report.ingest_error(e);
         }
-        for r in &batch.rejected {
-            report.count(&r.id, &r.reasons);
-        }
+        report.merge(batch.prefiltered);
         self.apply(batch.records, report)
     }
 
@@ -278,11 +272,11 @@ impl Filter {
     ) -> Vec<VideoRecord> {
         let dedup_content = self.rules.config.dedup_content;
         // Media is hashed only for records that pass every other check.
-        type Verdict = (Vec<Reason>, Option<std::io::Result<[u8; 32]>>);
+        type Verdict = (ReasonSet, Option<std::io::Result<[u8; 32]>>);
         let verdicts: Vec<Verdict> = records
             .par_iter()
             .map(|r| {
-                let reasons = self.rules.check(r);
+                let reasons = self.rules.check_fields(r);
                 let hash = match (&r.media_path, dedup_content && reasons.is_empty()) {
                     (Some(p), true) => Some(hash_file(p)),
                     _ => None,
@@ -296,12 +290,12 @@ impl Filter {
         for ((r, (mut reasons, hash)), keep) in records.iter().zip(verdicts).zip(&mut keep) {
             if reasons.is_empty() {
                 if self.rules.config.dedup_ids && self.seen_ids.contains(&r.id) {
-                    reasons.push(Reason::DuplicateId);
+                    reasons.insert(Reason::DuplicateId);
                 }
                 match hash {
-                    Some(Err(_)) => reasons.push(Reason::MediaUnreadable),
+                    Some(Err(_)) => reasons.insert(Reason::MediaUnreadable),
                     Some(Ok(h)) if self.seen_content.contains_key(&h) => {
-                        reasons.push(Reason::DuplicateContent)
+                        reasons.insert(Reason::DuplicateContent)
                     }
                     Some(Ok(h)) if reasons.is_empty() => {
                         self.seen_content.insert(h, r.id.clone());
@@ -309,7 +303,7 @@ impl Filter {
                     _ => {}
                 }
             }
-            report.count(&r.id, &reasons);
+            report.count(&r.id, reasons);
             if reasons.is_empty() {
                 if self.rules.config.dedup_ids {
                     self.seen_ids.insert(r.id.clone());

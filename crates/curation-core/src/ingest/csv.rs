@@ -6,13 +6,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::{BATCH_ROWS, Batch, Parsed, io_err, materialize, resolve_media};
 use crate::error::IngestError;
 use crate::fields::{Key, parse_scalar};
 use crate::filter::FilterRules;
 use crate::record::SourceRef;
+use crate::report::FilterReport;
 use crate::view::{RawRef, RecordView};
 
 /// An open CSV file.
@@ -77,12 +76,13 @@ impl CsvFile {
             }
         }
         let bytes = self.reader.position().byte() - start;
-        let mut parsed: Vec<Parsed> = errors.into_iter().map(Parsed::Error).collect();
-        parsed.par_extend(
-            rows.par_iter()
-                .map(|(line, row)| self.parse_row(*line, row, prefilter)),
-        );
-        Some(Batch::collect(parsed, bytes))
+        let mut batch = Batch::parse(&rows, bytes, |(line, row), report| {
+            self.parse_row(*line, row, prefilter, report)
+        });
+        // Malformed rows (from the CSV reader), then invalid values.
+        errors.append(&mut batch.errors);
+        batch.errors = errors;
+        Some(batch)
     }
 
     fn parse_row(
@@ -90,14 +90,15 @@ impl CsvFile {
         line: u64,
         row: &csv::StringRecord,
         prefilter: Option<&FilterRules>,
-    ) -> Parsed {
+        report: &mut FilterReport,
+    ) -> Option<Parsed> {
         let fail = |column: usize, message: String| {
-            Parsed::Error(IngestError::Parse {
+            Some(Err(IngestError::Parse {
                 path: self.path.clone(),
                 line,
                 column: column as u64 + 1,
                 message,
-            })
+            }))
         };
         let mut view = RecordView::default();
         for (i, cell) in row.iter().enumerate() {
@@ -122,7 +123,7 @@ impl CsvFile {
         if let Err(m) = view.validate() {
             return fail(0, m);
         }
-        materialize(view, prefilter, |rec| {
+        materialize(view, prefilter, report, |rec| {
             rec.source.get_or_insert_with(|| SourceRef {
                 path: self.path_text.clone(),
                 line,

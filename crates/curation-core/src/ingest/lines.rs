@@ -5,12 +5,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::{BATCH_BYTES, Batch, Parsed, io_err, materialize, parse_view, resolve_media};
 use crate::error::IngestError;
 use crate::filter::FilterRules;
 use crate::record::SourceRef;
+use crate::report::FilterReport;
 
 /// JSON Lines in blocks: a block of whole lines is parsed in parallel.
 pub(super) struct LinesReader {
@@ -18,6 +17,7 @@ pub(super) struct LinesReader {
     path_text: Arc<str>,
     file: File,
     buf: Vec<u8>,
+    spans: Vec<(u64, usize, usize)>,
     next_line: u64,
     eof: bool,
 }
@@ -29,6 +29,7 @@ impl LinesReader {
             path_text: path.display().to_string().into(),
             file: File::open(path).map_err(io_err(path))?,
             buf: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            spans: Vec::new(),
             next_line: 1,
             eof: false,
         })
@@ -73,17 +74,16 @@ impl LinesReader {
                 }
             }
         };
-        let first_line = self.next_line;
+        // Line spans (number, start, end) in a list kept across batches.
         let block = &self.buf[..end];
-        let mut lines: Vec<(u64, &[u8])> = Vec::with_capacity(block.len() / 256);
-        let mut line_no = first_line;
+        self.spans.clear();
+        let mut line_no = self.next_line;
         let mut begin = 0;
         let ends =
             memchr::memchr_iter(b'\n', block).chain((block.last() != Some(&b'\n')).then_some(end));
         for nl in ends {
-            let l = &block[begin..nl];
-            if l.iter().any(|b| !b.is_ascii_whitespace()) {
-                lines.push((line_no, l));
+            if block[begin..nl].iter().any(|b| !b.is_ascii_whitespace()) {
+                self.spans.push((line_no, begin, nl));
             }
             line_no += 1;
             begin = nl + 1;
@@ -91,13 +91,12 @@ impl LinesReader {
         self.next_line = line_no;
         let path = &self.path;
         let path_text = &self.path_text;
-        let parsed: Vec<Parsed> = lines
-            .into_par_iter()
-            .map(|(line, text)| parse_line(path, path_text, line, text, prefilter))
-            .collect();
+        let batch = Batch::parse(&self.spans, bytes, |&(line, a, b), report| {
+            parse_line(path, path_text, line, &block[a..b], prefilter, report)
+        });
         self.buf.copy_within(end.., 0);
         self.buf.truncate(self.buf.len() - end);
-        Some(Batch::collect(parsed, bytes))
+        Some(batch)
     }
 }
 
@@ -107,16 +106,17 @@ fn parse_line(
     line: u64,
     mut text: &[u8],
     prefilter: Option<&FilterRules>,
-) -> Parsed {
+    report: &mut FilterReport,
+) -> Option<Parsed> {
     if line == 1 {
         text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     }
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     let view = match parse_view(text) {
         Ok(v) => v,
-        Err(e) => return Parsed::Error(IngestError::from_json(path, line, &e)),
+        Err(e) => return Some(Err(IngestError::from_json(path, line, &e))),
     };
-    materialize(view, prefilter, |rec| {
+    materialize(view, prefilter, report, |rec| {
         if rec.source.is_none() {
             rec.source = Some(SourceRef {
                 path: path_text.clone(),

@@ -19,8 +19,9 @@ use rayon::prelude::*;
 use self::csv::CsvFile;
 use self::lines::LinesReader;
 use crate::error::IngestError;
-use crate::filter::{FilterRules, Reason};
+use crate::filter::FilterRules;
 use crate::record::{SourceRef, VideoRecord};
+use crate::report::FilterReport;
 use crate::view::RecordView;
 
 /// Bytes of JSON Lines read per batch.
@@ -138,69 +139,83 @@ pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<Inge
 pub struct Batch {
     /// Records parsed (and, with a prefilter, passing its checks).
     pub records: Vec<VideoRecord>,
-    /// Records a prefilter rejected before building them; empty without one.
-    pub rejected: Vec<RejectedRecord>,
+    /// Counts of the records a prefilter rejected without building them;
+    /// empty without one. [`Filter::apply_batch`](crate::Filter::apply_batch)
+    /// adds them to the run's report.
+    pub prefiltered: FilterReport,
     /// Files or lines that failed.
     pub errors: Vec<IngestError>,
     /// Input bytes consumed by this batch (for progress).
     pub bytes: u64,
 }
 
-/// A record that failed a metadata check during ingest (see
-/// [`RecordBatches::with_prefilter`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RejectedRecord {
-    /// Its id.
-    pub id: String,
-    /// Every failing check, in check order.
-    pub reasons: Vec<Reason>,
-}
-
-/// One parsed input object on its way into a [`Batch`].
-pub(crate) enum Parsed {
-    Record(Box<VideoRecord>),
-    Rejected(RejectedRecord),
-    Error(IngestError),
-}
+/// What parsing one input object gives, unless a prefilter rejected it.
+pub(crate) type Parsed = Result<Box<VideoRecord>, IngestError>;
 
 impl Batch {
-    /// Sorts parsed items into a batch, keeping input order in each group.
-    pub(crate) fn collect(parsed: Vec<Parsed>, bytes: u64) -> Batch {
-        let mut b = Batch {
+    /// Parses `items` in parallel, in order. `parse` returns a record or an
+    /// error, or `None` after counting a prefilter rejection in the report it
+    /// is handed (one per chunk, merged in input order, so example ids stay
+    /// the first ones).
+    pub(crate) fn parse<T, F>(items: &[T], bytes: u64, parse: F) -> Batch
+    where
+        T: Sync,
+        F: Fn(&T, &mut FilterReport) -> Option<Parsed> + Sync,
+    {
+        // A few contiguous chunks per thread: each fills its own list and
+        // report, and the chunks are joined in order.
+        let chunk = items
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(64);
+        let parts: Vec<(Vec<Parsed>, FilterReport)> = items
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut report = FilterReport::default();
+                let parsed = part
+                    .iter()
+                    .filter_map(|item| parse(item, &mut report))
+                    .collect();
+                (parsed, report)
+            })
+            .collect();
+        let mut batch = Batch {
             bytes,
             ..Batch::default()
         };
-        b.records.reserve(parsed.len());
-        for p in parsed {
-            match p {
-                Parsed::Record(r) => b.records.push(*r),
-                Parsed::Rejected(r) => b.rejected.push(r),
-                Parsed::Error(e) => b.errors.push(e),
+        batch.records.reserve(parts.iter().map(|p| p.0.len()).sum());
+        for (parsed, report) in parts {
+            batch.prefiltered.merge(report);
+            for p in parsed {
+                match p {
+                    Ok(r) => batch.records.push(*r),
+                    Err(e) => batch.errors.push(e),
+                }
             }
         }
-        b
+        batch
     }
 }
 
-/// Runs the prefilter on a view, and builds the record only if it passes;
-/// `finish` then sets what depends on the input (source, media path).
+/// Runs the prefilter on a view and builds the record only if it passes (a
+/// rejection is counted in `report`); `finish` then sets what depends on the
+/// input (source, media path).
 pub(crate) fn materialize(
     view: RecordView<'_>,
     prefilter: Option<&FilterRules>,
+    report: &mut FilterReport,
     finish: impl FnOnce(&mut VideoRecord),
-) -> Parsed {
+) -> Option<Parsed> {
     if let Some(rules) = prefilter.filter(|r| !r.needs_media()) {
         let reasons = rules.check_fields(&view);
         if !reasons.is_empty() {
-            return Parsed::Rejected(RejectedRecord {
-                id: view.id().to_owned(),
-                reasons,
-            });
+            report.count(view.id(), reasons);
+            return None;
         }
     }
     let mut rec = view.into_record();
     finish(&mut rec);
-    Parsed::Record(Box::new(rec))
+    Some(Ok(Box::new(rec)))
 }
 
 /// Iterator over [`Batch`]es of all inputs, in order.
@@ -236,9 +251,8 @@ impl RecordBatches {
     }
 
     /// Runs the metadata checks of `rules` while parsing: records that fail
-    /// them go to [`Batch::rejected`] (id and reasons) without ever being
-    /// built, which is most of the cost of ingest when most records are
-    /// rejected. Checks on the media file (`require_media`) need the built
+    /// them are only counted ([`Batch::prefiltered`]) and never built, which
+    /// is most of the cost of ingest when most records are rejected. Checks on the media file (`require_media`) need the built
     /// record; with them every record is built. Use
     /// [`Filter::apply_batch`](crate::Filter::apply_batch) to count the result.
     pub fn with_prefilter(mut self, rules: Arc<FilterRules>) -> Self {
@@ -268,11 +282,10 @@ impl RecordBatches {
             group.push(self.queue.pop_front().expect("front checked"));
         }
         let prefilter = self.prefilter.as_deref();
-        let parsed: Vec<Parsed> = group
-            .par_iter()
-            .map(|f| read_info_json_with(&f.path, prefilter))
-            .collect();
-        Batch::collect(parsed, group.iter().map(|f| f.bytes).sum())
+        let bytes = group.iter().map(|f| f.bytes).sum();
+        Batch::parse(&group, bytes, |f, report| {
+            read_info_json_with(&f.path, prefilter, report)
+        })
     }
 }
 
@@ -354,24 +367,25 @@ fn find_sibling_media(dir: &Path, stem: &str) -> Option<PathBuf> {
 
 /// Reads one whole-file JSON record (yt-dlp `.info.json`).
 pub fn read_info_json(path: &Path) -> Result<VideoRecord, IngestError> {
-    match read_info_json_with(path, None) {
-        Parsed::Record(r) => Ok(*r),
-        Parsed::Error(e) => Err(e),
-        Parsed::Rejected(_) => unreachable!("no prefilter"),
-    }
+    let parsed = read_info_json_with(path, None, &mut FilterReport::default());
+    parsed.expect("no prefilter").map(|r| *r)
 }
 
-fn read_info_json_with(path: &Path, prefilter: Option<&FilterRules>) -> Parsed {
+fn read_info_json_with(
+    path: &Path,
+    prefilter: Option<&FilterRules>,
+    report: &mut FilterReport,
+) -> Option<Parsed> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return Parsed::Error(io_err(path)(e)),
+        Err(e) => return Some(Err(io_err(path)(e))),
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let view = match parse_view(bytes) {
         Ok(v) => v,
-        Err(e) => return Parsed::Error(IngestError::from_json(path, 1, &e)),
+        Err(e) => return Some(Err(IngestError::from_json(path, 1, &e))),
     };
-    materialize(view, prefilter, |rec| {
+    materialize(view, prefilter, report, |rec| {
         rec.source.get_or_insert_with(|| SourceRef {
             path: path.display().to_string().into(),
             line: 1,
