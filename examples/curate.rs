@@ -119,6 +119,17 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         o.manifest,
         o.pretrain_list
     );
+    if o.unlistable_path > 0 {
+        println!(
+            "  {} kept records have a media path with whitespace, which VideoMAE lists cannot hold; they are in the manifest{}",
+            o.unlistable_path,
+            if o.shards.is_some() {
+                " and the shards"
+            } else {
+                ""
+            }
+        );
+    }
     if o.without_media > 0 {
         println!(
             "  {} kept records have no media file on disk and are not in the lists",

@@ -112,7 +112,7 @@ fn fixture_crawl_is_curated_with_every_problem_reported() {
         "\"dancer.ana\""
     );
     assert!(kept[0].extra.get("formats").is_some());
-    assert_eq!(kept[0].source.as_ref().unwrap().line, 1);
+    assert_eq!(kept[0].ingest_source.as_ref().unwrap().line, 1);
 
     // Lists: only records whose media exists; labels from the label map.
     let pretrain = std::fs::read_to_string(dir.path().join("pretrain_list.txt")).unwrap();
@@ -209,12 +209,15 @@ fn csv_with_header_is_ingested_with_line_numbers() {
     let opts = CurateOptions::new(vec![data("posts.csv")], dir.path());
     let summary = curate(&opts, &mut |_| {}).unwrap();
     let r = &summary.report;
-    assert_eq!((r.records_read, r.kept, r.ingest_error_count), (3, 3, 1));
+    assert_eq!((r.records_read, r.kept, r.ingest_error_count), (3, 3, 2));
     assert_eq!(r.ingest_errors[0].line, Some(4));
+    let msg = |i: usize| r.ingest_errors[i].message.as_str();
+    assert!(msg(0).contains("field `duration`"), "{}", msg(0));
+    assert_eq!(r.ingest_errors[1].line, Some(6));
     assert!(
-        r.ingest_errors[0].message.contains("field `duration`"),
+        msg(1).contains("missing field `id`") && msg(1).contains(":6:0:"),
         "{}",
-        r.ingest_errors[0].message
+        msg(1)
     );
     let kept = manifest(dir.path());
     assert_eq!(
@@ -228,6 +231,7 @@ fn csv_with_header_is_ingested_with_line_numbers() {
     assert_eq!(kept[0].views, Some(5_200_000));
     assert_eq!(kept[1].likes, None); // empty cell = unknown
     assert_eq!(kept[1].extra.get("creator").unwrap().get(), "\"bo\"");
+    assert_eq!(kept[1].extra.get("source").unwrap().get(), "\"crawl-7\"");
     assert_eq!(
         kept[2].source_url.as_deref(),
         Some("https://example.org/v/c3")
@@ -250,4 +254,47 @@ fn nothing_readable_gives_an_empty_run_not_a_crash() {
         .map(|e| e.kind.as_str())
         .collect();
     assert_eq!(kinds, ["not_found", "unsupported"]);
+}
+
+#[test]
+fn lists_skip_unlistable_paths_and_outputs_are_not_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let crawl = dir.path().join("crawl");
+    std::fs::create_dir_all(&crawl).unwrap();
+    let clip = std::fs::read(data("crawl/7301-salsa.mp4")).unwrap();
+    std::fs::write(crawl.join("Salsa night [a1].mp4"), &clip).unwrap();
+    std::fs::write(crawl.join("b2.mp4"), &clip).unwrap();
+    std::fs::write(
+        crawl.join("posts.jsonl"),
+        concat!(
+            r#"{"id":"a1","_filename":"Salsa night [a1].mp4"}"#,
+            "\n",
+            r#"{"id":"b2","_filename":"b2.mp4"}"#,
+            "\n",
+            r#"{"id":"c3","_filename":"not-downloaded.mp4"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    // The output folder sits inside the input folder.
+    let out = crawl.join("out");
+    let mut opts = CurateOptions::new(vec![crawl.clone()], &out);
+    // Same bytes as b2: a duplicate; c3 has no file, so it is not hashed.
+    opts.config.dedup_content = true;
+    let first = curate(&opts, &mut |_| {}).unwrap();
+    assert_eq!(first.report.kept, 2, "{}", first.report);
+    assert_eq!(
+        first.report.reasons[&Reason::DuplicateContent].examples,
+        ["b2"]
+    );
+    assert_eq!(
+        (first.outputs.unlistable_path, first.outputs.without_media),
+        (1, 1)
+    );
+    let pretrain = std::fs::read_to_string(out.join("pretrain_list.txt")).unwrap();
+    assert_eq!(pretrain.lines().count(), 0);
+    // A second run does not ingest the first run's manifest or lists.
+    let again = curate(&opts, &mut |_| {}).unwrap();
+    assert_eq!(again.report.records_read, 3);
+    assert_eq!(again.report.ingest_error_count, 0);
 }

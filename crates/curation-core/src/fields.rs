@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::hashtag::Hashtag;
 use crate::record::SourceRef;
 
-/// A known input key. Variants after `Source` are yt-dlp aliases.
+/// A known input key. Variants after `IngestSource` are yt-dlp aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Key {
     Id,
@@ -29,7 +29,7 @@ pub(crate) enum Key {
     UploadTime,
     MediaPath,
     Label,
-    Source,
+    IngestSource,
     // yt-dlp aliases
     WebpageUrl,
     Tags,
@@ -88,7 +88,7 @@ impl Key {
             "upload_time" => Key::UploadTime,
             "media_path" => Key::MediaPath,
             "label" => Key::Label,
-            "source" => Key::Source,
+            "ingest_source" => Key::IngestSource,
             "webpage_url" => Key::WebpageUrl,
             "tags" => Key::Tags,
             "view_count" => Key::ViewCount,
@@ -121,7 +121,7 @@ impl Key {
             Key::UploadTime => "upload_time",
             Key::MediaPath => "media_path",
             Key::Label => "label",
-            Key::Source => "source",
+            Key::IngestSource => "ingest_source",
             Key::WebpageUrl => "webpage_url",
             Key::Tags => "tags",
             Key::ViewCount => "view_count",
@@ -130,6 +130,11 @@ impl Key {
             Key::RepostCount => "repost_count",
             Key::UploadDate => "upload_date",
         }
+    }
+
+    /// A tubelet field name (not a yt-dlp alias).
+    pub(crate) fn is_own(self) -> bool {
+        (self as u32) <= (Key::IngestSource as u32)
     }
 
     pub(crate) fn kind(self) -> Kind {
@@ -158,7 +163,7 @@ impl Key {
             Key::Duration | Key::Fps => Kind::Float,
             Key::Tags => Kind::Strings,
             Key::Hashtags => Kind::Hashtags,
-            Key::Source => Kind::Source,
+            Key::IngestSource => Kind::Source,
         }
     }
 }
@@ -213,6 +218,8 @@ pub(crate) fn scalar_from_number(kind: Kind, n: Number) -> Result<Val<'static>, 
         (Kind::Count | Kind::Dim, Number::F64(v)) if v.is_finite() && v.fract() == 0.0 => {
             if v < 0.0 {
                 Err(format!("{v} is negative; expected a count"))
+            } else if v >= 18_446_744_073_709_551_616.0 {
+                Err(format!("{v} is too large for a count"))
             } else {
                 scalar_from_number(kind, Number::U64(v as u64))
             }

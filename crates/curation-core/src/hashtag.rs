@@ -51,9 +51,9 @@ pub fn normalize_hashtag(raw: &str) -> String {
 pub(crate) fn normalize_hashtag_cow(raw: &str) -> Cow<'_, str> {
     // Fast path: plain ASCII needs no Unicode tables.
     if raw.is_ascii() {
-        let trimmed = raw.trim_start().trim_start_matches('#').trim();
+        let trimmed = strip_sign(raw).trim_end();
         let b = trimmed.as_bytes();
-        if !b.iter().any(|c| c.is_ascii_whitespace()) {
+        if !b.iter().any(|&c| (c as char).is_whitespace()) {
             return if b.iter().any(u8::is_ascii_uppercase) {
                 Cow::Owned(trimmed.to_ascii_lowercase())
             } else {
@@ -71,12 +71,11 @@ pub(crate) fn normalize_hashtag_cow(raw: &str) -> Cow<'_, str> {
         IsNormalized::Yes => Cow::Borrowed(raw),
         _ => Cow::Owned(raw.nfkc().collect()),
     };
-    let stripped = folded.trim_start().trim_start_matches('#');
-    let mut lowered = stripped.to_lowercase();
+    let mut lowered = strip_sign(&folded).to_lowercase();
     if is_nfkc_quick(lowered.chars()) != IsNormalized::Yes {
         lowered = lowered.nfkc().collect();
     }
-    let lowered = lowered.trim_start_matches('#');
+    let lowered = strip_sign(&lowered);
     Cow::Owned(if lowered.contains(char::is_whitespace) {
         collapse_whitespace(lowered)
     } else {
@@ -84,11 +83,16 @@ pub(crate) fn normalize_hashtag_cow(raw: &str) -> Cow<'_, str> {
     })
 }
 
+/// Leading `#` signs and whitespace, in any mix (`"# #salsa"` is `salsa`).
+fn strip_sign(s: &str) -> &str {
+    s.trim_start_matches(|c: char| c == '#' || c.is_whitespace())
+}
+
 /// Calls `f` with the normal form of `raw` unless it is empty; short ASCII
 /// tags are lowercased on the stack (filters test every tag of every record).
 pub(crate) fn with_normalized<R>(raw: &str, f: impl FnOnce(&str) -> R) -> Option<R> {
-    let t = raw.trim_start().trim_start_matches('#').trim();
-    if t.is_ascii() && t.len() <= 64 && !t.bytes().any(|b| b.is_ascii_whitespace()) {
+    let t = strip_sign(raw).trim_end();
+    if t.is_ascii() && t.len() <= 64 && !t.bytes().any(|b| (b as char).is_whitespace()) {
         let mut buf = [0u8; 64];
         let b = &mut buf[..t.len()];
         b.copy_from_slice(t.as_bytes());
@@ -215,19 +219,43 @@ impl Serialize for Hashtag {
     }
 }
 
+/// A hashtag as written: a bare spelling or `{"tag", "original"}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum HashtagRepr {
+    Plain(String),
+    Full { tag: String, original: String },
+}
+
+impl HashtagRepr {
+    /// The hashtag, with its tag normalised (a hand-edited `tag` may not
+    /// be); `None` when nothing remains.
+    fn into_hashtag(self) -> Option<Hashtag> {
+        match self {
+            HashtagRepr::Plain(s) => Hashtag::new(&s),
+            HashtagRepr::Full { tag, original } => {
+                let tag = normalize_hashtag(&tag);
+                (!tag.is_empty()).then_some(Hashtag { tag, original })
+            }
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Hashtag {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            Plain(String),
-            Full { tag: String, original: String },
-        }
-        match Repr::deserialize(d)? {
-            Repr::Plain(s) => Hashtag::new(&s)
-                .ok_or_else(|| serde::de::Error::custom(format!("empty hashtag {s:?}"))),
-            Repr::Full { tag, original } => Ok(Hashtag { tag, original }),
-        }
+        HashtagRepr::deserialize(d)?
+            .into_hashtag()
+            .ok_or_else(|| serde::de::Error::custom("empty hashtag"))
+    }
+}
+
+/// One entry of a `hashtags` list: empty entries (`""`, `"#"`) are dropped,
+/// as in CSV cells, rather than failing the record.
+pub(crate) struct HashtagEntry(pub(crate) Option<Hashtag>);
+
+impl<'de> Deserialize<'de> for HashtagEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(HashtagEntry(HashtagRepr::deserialize(d)?.into_hashtag()))
     }
 }
 
@@ -247,6 +275,10 @@ mod tests {
         assert_eq!(normalize_hashtag("＃ＳＡＬＳＡ"), "salsa");
         assert_eq!(normalize_hashtag("playing   Piano"), "playing piano");
         assert_eq!(normalize_hashtag("#"), "");
+        assert_eq!(normalize_hashtag("# #Salsa"), "salsa");
+        assert_eq!(normalize_hashtag("#\t#A b"), "a b");
+        assert_eq!(normalize_hashtag("a\u{b}b"), "a b");
+        assert_eq!(normalize_hashtag("é\u{b}b"), "é b");
     }
 
     #[test]
@@ -262,13 +294,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn normalisation_is_idempotent(s in "\\PC{0,24}") {
+        fn normalisation_is_idempotent(s in "(\\PC|[# \t]){0,24}") {
             let once = normalize_hashtag(&s);
             prop_assert_eq!(normalize_hashtag(&once), once.clone());
         }
 
         #[test]
-        fn stack_normalisation_matches(s in "[#a-zA-Z0-9 _é]{0,70}") {
+        fn stack_normalisation_matches(s in "[#a-zA-Z0-9 _é\t\u{b}]{0,70}") {
             let n = normalize_hashtag(&s);
             prop_assert_eq!(with_normalized(&s, str::to_owned), (!n.is_empty()).then_some(n));
         }

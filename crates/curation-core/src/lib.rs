@@ -29,7 +29,7 @@
 //! ## Files written by [`curate`]
 //! | file | content |
 //! |---|---|
-//! | `manifest.jsonl` | kept records, one JSON object per line, each with its `source` file and line |
+//! | `manifest.jsonl` | kept records, one JSON object per line, each with its `ingest_source` (file and line) |
 //! | `manifest.provenance.json` | config and its SHA-256, version, inputs, start and end time |
 //! | `pretrain_list.txt` | `media_path 0 -1` per kept record whose media file exists |
 //! | `train.csv`, `val.csv` | `media_path label` (0-based), when a label map is given |

@@ -77,6 +77,9 @@ pub struct OutputCounts {
     /// Kept records left out of the lists because their media file is not on
     /// disk (or no path is known).
     pub without_media: u64,
+    /// Kept records left out of the lists because their media path contains
+    /// whitespace, which VideoMAE's space-separated lists cannot hold.
+    pub unlistable_path: u64,
     /// Fine-tuning lists, when a label map was given.
     pub finetune: Option<FinetuneCounts>,
     /// Shards, when asked for.
@@ -106,7 +109,11 @@ pub fn curate(
 ) -> Result<CurateSummary, CurationError> {
     let out = &opts.out_dir;
     std::fs::create_dir_all(out).map_err(CurationError::io(out))?;
-    let (files, discover_errors) = discover_inputs(&opts.inputs);
+    let (mut files, discover_errors) = discover_inputs(&opts.inputs);
+    // An output folder inside an input folder must not be read back.
+    if let Ok(out_abs) = std::fs::canonicalize(out) {
+        files.retain(|f| std::fs::canonicalize(&f.path).map_or(true, |p| !p.starts_with(&out_abs)));
+    }
     let mut report = FilterReport::default();
     for e in &discover_errors {
         report.ingest_error(e);
@@ -141,26 +148,41 @@ pub fn curate(
         let bytes = batch.bytes;
         let kept = filter.apply_batch(batch, &mut report);
         for r in &kept {
-            let json = serde_json::to_string(r).expect("records serialise");
+            let json = serde_json::to_string(r).map_err(|e| CurationError::Io {
+                path: out.join("manifest.jsonl"),
+                source: std::io::Error::other(format!("record {}: {e}", r.id)),
+            })?;
             manifest.line(&json)?;
             counts.manifest += 1;
             let media = r.media_path.as_deref().filter(|m| m.is_file());
-            if let Some(m) = media {
-                pretrain.line(format_args!("{} 0 -1", m.display()))?;
+            // VideoMAE splits list lines on spaces: such paths cannot be
+            // listed (they stay in the manifest and the shards).
+            let listed =
+                match media.map(|m| m.to_str().filter(|p| !p.contains(char::is_whitespace))) {
+                    None => {
+                        counts.without_media += 1;
+                        None
+                    }
+                    Some(None) => {
+                        counts.unlistable_path += 1;
+                        None
+                    }
+                    Some(Some(p)) => Some(p),
+                };
+            if let Some(m) = listed {
+                pretrain.line(format_args!("{m} 0 -1"))?;
                 counts.pretrain_list += 1;
-            } else {
-                counts.without_media += 1;
             }
             if let (Some((index, train, val)), Some(m), Some(fc)) =
-                (&mut lists, media, &mut counts.finetune)
+                (&mut lists, listed, &mut counts.finetune)
             {
                 match index.label_of(r) {
                     Some(label) if split_of(&r.id, opts.val_fraction) == Split::Val => {
-                        val.line(format_args!("{} {label}", m.display()))?;
+                        val.line(format_args!("{m} {label}"))?;
                         fc.val += 1;
                     }
                     Some(label) => {
-                        train.line(format_args!("{} {label}", m.display()))?;
+                        train.line(format_args!("{m} {label}"))?;
                         fc.train += 1;
                     }
                     None => fc.unlabeled += 1,

@@ -12,6 +12,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::fields::Key;
 use crate::hashtag::Hashtag;
 use crate::view::{RecordView, ViewVisitor};
 
@@ -79,7 +80,7 @@ pub struct VideoRecord {
     /// Action label (for example the action group), if known.
     pub label: Option<String>,
     /// Where the record was first read from (kept across re-curation).
-    pub source: Option<SourceRef>,
+    pub ingest_source: Option<SourceRef>,
     /// Every other key of the input object, verbatim.
     pub extra: Extras,
 }
@@ -110,18 +111,26 @@ impl Extras {
     }
 
     /// Stores `value` under `key`, replacing an earlier value.
-    pub fn insert(&mut self, key: String, value: Box<RawValue>) {
+    ///
+    /// Returns `false` and stores nothing when `key` is one of tubelet's
+    /// field names (`id`, `views`, ...): those live on the record, and a
+    /// second copy would write the key twice.
+    pub fn insert(&mut self, key: String, value: Box<RawValue>) -> bool {
+        if Key::from_name(&key).is_some_and(Key::is_own) {
+            return false;
+        }
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
         }
+        true
     }
 
-    /// Stores any serialisable value under `key`.
-    pub fn insert_value<T: Serialize>(&mut self, key: &str, value: &T) {
+    /// Stores any serialisable value under `key` (see [`insert`](Self::insert)).
+    pub fn insert_value<T: Serialize>(&mut self, key: &str, value: &T) -> bool {
         let json = serde_json::to_string(value).expect("plain data always serialises");
         let raw = RawValue::from_string(json).expect("serde_json output is valid JSON");
-        self.insert(key.to_owned(), raw);
+        self.insert(key.to_owned(), raw)
     }
 
     /// Keys and raw values in input order.
@@ -178,7 +187,14 @@ impl Serialize for VideoRecord {
             comments,
             shares
         );
-        opt!(language, region, upload_time, media_path, label, source);
+        opt!(
+            language,
+            region,
+            upload_time,
+            media_path,
+            label,
+            ingest_source
+        );
         for (k, v) in &self.extra.0 {
             m.serialize_entry(k, v)?;
         }
@@ -203,7 +219,7 @@ mod tests {
 
     #[test]
     fn own_format_round_trips_with_unknown_fields() {
-        let text = r#"{"id":"a","source_url":"https://x/a","platform":"tiktok","hashtags":["salsa",{"tag":"café","original":"CAFÉ"}],"title":"t","duration":12.5,"width":720,"height":1280,"fps":30.0,"views":10,"likes":2,"comments":0,"shares":1,"language":"en","region":"US","upload_time":"2024-01-02","media_path":"v/a.mp4","label":"salsa","source":{"path":"in.jsonl","line":3},"uploader":{"name":"n","n":[1,2.50]},"weird key":null}"#;
+        let text = r#"{"id":"a","source_url":"https://x/a","platform":"tiktok","hashtags":["salsa",{"tag":"café","original":"CAFÉ"}],"title":"t","duration":12.5,"width":720,"height":1280,"fps":30.0,"views":10,"likes":2,"comments":0,"shares":1,"language":"en","region":"US","upload_time":"2024-01-02","media_path":"v/a.mp4","label":"salsa","ingest_source":{"path":"in.jsonl","line":3},"uploader":{"name":"n","n":[1,2.50]},"weird key":null}"#;
         let r = parse(text).unwrap();
         assert_eq!(r.extra.len(), 2);
         assert_eq!(
@@ -230,7 +246,40 @@ mod tests {
     }
 
     #[test]
+    fn hashtag_lists_are_normalised_and_tags_kept() {
+        let r = parse(
+            r##"{"id":"h","hashtags":[{"tag":"Salsa","original":"SALSA"},"","#"," #Tango"]}"##,
+        )
+        .unwrap();
+        let tags: Vec<&str> = r.hashtags.iter().map(|h| h.tag.as_str()).collect();
+        assert_eq!(tags, ["salsa", "tango"]);
+        assert_eq!(parse(&serde_json::to_string(&r).unwrap()).unwrap(), r);
+        // `null` hashtags are unknown: derived from tags and title.
+        let r = parse(r##"{"id":"n","hashtags":null,"tags":["Yoga","yoga"],"title":"#flow"}"##)
+            .unwrap();
+        let tags: Vec<&str> = r.hashtags.iter().map(|h| h.tag.as_str()).collect();
+        assert_eq!(tags, ["yoga", "flow"]);
+        // The crawler's list is kept as it was.
+        assert_eq!(r.extra.get("tags").unwrap().get(), r#"["Yoga","yoga"]"#);
+        assert_eq!(parse(&serde_json::to_string(&r).unwrap()).unwrap(), r);
+    }
+
+    #[test]
+    fn extras_refuse_tubelet_field_names() {
+        let mut x = Extras::default();
+        assert!(!x.insert_value("views", &5));
+        assert!(!x.insert_value("id", &"x"));
+        assert!(x.insert_value("view_count", &5));
+        assert!(x.insert_value("uploader", &"u"));
+        assert_eq!(x.len(), 2);
+    }
+
+    #[test]
     fn bad_values_are_errors_naming_the_field() {
+        let e = parse(r#"{"id":"c","view_count":1e30}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too large"), "{e}");
         let e = parse(r#"{"id":"c","view_count":-3}"#)
             .unwrap_err()
             .to_string();

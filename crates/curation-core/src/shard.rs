@@ -85,8 +85,8 @@ pub enum MemberData {
 }
 
 /// A WebDataset key for a record id: the id itself when it is made of
-/// `[A-Za-z0-9_-]` (at most 80 characters), else a sanitised form plus 8 hex
-/// digits of the id's SHA-256 so different ids never collide.
+/// `[A-Za-z0-9_-]` (at most 80 characters), else a sanitised form plus 16 hex
+/// digits of the id's SHA-256, so different ids do not collide in practice.
 pub fn shard_key(id: &str) -> String {
     let clean: String = id
         .chars()
@@ -102,7 +102,7 @@ pub fn shard_key(id: &str) -> String {
     if clean == id && !id.is_empty() {
         clean
     } else {
-        format!("{clean}-{}", &hex(&Sha256::digest(id.as_bytes()))[..8])
+        format!("{clean}-{}", &hex(&Sha256::digest(id.as_bytes()))[..16])
     }
 }
 
@@ -112,6 +112,11 @@ fn shard_name(index: u64) -> String {
 
 /// The complete shards in `dir`, in index order.
 pub fn list_shards(dir: &Path) -> Result<Vec<PathBuf>, ShardError> {
+    Ok(indexed_shards(dir)?.into_iter().map(|(_, p)| p).collect())
+}
+
+/// `shard-<index>.tar` files in `dir` with their index, in index order.
+fn indexed_shards(dir: &Path) -> Result<Vec<(u64, PathBuf)>, ShardError> {
     let mut shards: Vec<(u64, PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
@@ -126,7 +131,7 @@ pub fn list_shards(dir: &Path) -> Result<Vec<PathBuf>, ShardError> {
         }
     }
     shards.sort();
-    Ok(shards.into_iter().map(|(_, p)| p).collect())
+    Ok(shards)
 }
 
 struct OpenShard {
@@ -158,9 +163,44 @@ pub struct ShardWriter {
     summary: ShardSummary,
 }
 
-/// Tar overhead of a member: a 512-byte header and padding to 512 bytes.
-fn member_bytes(len: u64) -> u64 {
-    512 + len.div_ceil(512) * 512
+/// Bytes a member takes in the tar: a 512-byte header, the data padded to
+/// 512 bytes, and for names over 100 bytes a GNU long-name entry (header plus
+/// the padded name).
+fn member_bytes(name_len: usize, len: u64) -> u64 {
+    let long_name = if name_len > 100 {
+        512 + (name_len as u64 + 1).div_ceil(512) * 512
+    } else {
+        0
+    };
+    long_name + 512 + len.div_ceil(512) * 512
+}
+
+/// Reads exactly `left` bytes of a file, failing if it ends early (a file
+/// that shrinks while being copied must not leave a short, corrupt member).
+struct Exact {
+    file: File,
+    left: u64,
+}
+
+impl Read for Exact {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.file.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "media file shrank while being copied ({} bytes missing)",
+                    self.left
+                ),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 impl ShardWriter {
@@ -176,11 +216,8 @@ impl ShardWriter {
         }
         let mut done = HashSet::new();
         let mut next_index = 0;
-        for shard in list_shards(dir)? {
+        for (index, shard) in indexed_shards(dir)? {
             done.extend(read_keys(&shard)?);
-            let index = shard.file_name().unwrap_or_default().to_string_lossy()[6..12]
-                .parse::<u64>()
-                .unwrap_or(0);
             next_index = next_index.max(index + 1);
         }
         Ok(ShardWriter {
@@ -211,6 +248,16 @@ impl ShardWriter {
                 why,
             });
         }
+        for (ext, _) in members {
+            if ext.is_empty() || ext.contains(['/', '\\']) || ext.split('.').any(str::is_empty) {
+                let why = "an extension must be non-empty without `/`, `\\` or empty parts";
+                return Err(ShardError::BadName {
+                    path: self.dir.clone(),
+                    name: (*ext).into(),
+                    why,
+                });
+            }
+        }
         if self.done.contains(key) {
             self.summary.samples_skipped += 1;
             return Ok(false);
@@ -222,7 +269,11 @@ impl ShardWriter {
                 MemberData::File(p) => std::fs::metadata(p).map_err(io(p))?.len(),
             });
         }
-        let sample_bytes: u64 = sizes.iter().map(|&s| member_bytes(s)).sum();
+        let sample_bytes: u64 = members
+            .iter()
+            .zip(&sizes)
+            .map(|((ext, _), &size)| member_bytes(key.len() + 1 + ext.len(), size))
+            .sum();
         if let Some(open) = &self.open
             && open.samples > 0
             && open.bytes + sample_bytes > self.limits.max_bytes
@@ -255,8 +306,9 @@ impl ShardWriter {
             match data {
                 MemberData::Bytes(b) => open.tar.append_data(&mut header, &name, b.as_slice()),
                 MemberData::File(p) => {
-                    let f = File::open(p).map_err(io(p))?;
-                    open.tar.append_data(&mut header, &name, f.take(size))
+                    let file = File::open(p).map_err(io(p))?;
+                    open.tar
+                        .append_data(&mut header, &name, Exact { file, left: size })
                 }
             }
             .map_err(io(&tmp))?;
@@ -355,7 +407,8 @@ pub fn for_each_sample(
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let (key, ext) = split_member(shard, &name)?;
-        let mut data = Vec::with_capacity(entry.size() as usize);
+        // The header's size is untrusted: reserve at most 16 MiB up front.
+        let mut data = Vec::with_capacity(entry.size().min(1 << 24) as usize);
         entry.read_to_end(&mut data).map_err(io(shard))?;
         match &mut current {
             Some(s) if s.key == key => {

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
 use crate::filter::FilterFields;
-use crate::hashtag::{Hashtag, for_each_hashtag, push_unique, with_normalized};
+use crate::hashtag::{Hashtag, HashtagEntry, for_each_hashtag, push_unique, with_normalized};
 use crate::record::{Extras, SourceRef, VideoRecord};
 
 /// A raw JSON value kept for a key tubelet does not model.
@@ -47,7 +47,7 @@ pub(crate) struct RecordView<'a> {
     upload_time: Option<Cow<'a, str>>,
     media_path: Option<Cow<'a, str>>,
     label: Option<Cow<'a, str>>,
-    source: Option<SourceRef>,
+    ingest_source: Option<SourceRef>,
     // yt-dlp aliases: used when tubelet's name is absent or null.
     webpage_url: Option<Cow<'a, str>>,
     tags: Option<Vec<Cow<'a, str>>>,
@@ -85,7 +85,8 @@ impl<'a> RecordView<'a> {
             (Key::Id, Val::Str(v)) => self.id = v,
             (Key::SourceUrl, Val::Str(v)) => self.source_url = v,
             (Key::Platform, Val::Str(v)) => self.platform = v,
-            (Key::Hashtags, Val::Hashtags(v)) => self.hashtags = Some(v.unwrap_or_default()),
+            // `null` is unknown: hashtags are then derived as when absent.
+            (Key::Hashtags, Val::Hashtags(v)) => self.hashtags = v,
             (Key::Title, Val::Str(v)) => self.title = v,
             (Key::Description, Val::Str(v)) => self.description = v,
             (Key::Duration, Val::Float(v)) => self.duration = v,
@@ -101,7 +102,7 @@ impl<'a> RecordView<'a> {
             (Key::UploadTime, Val::Str(v)) => self.upload_time = v,
             (Key::MediaPath, Val::Str(v)) => self.media_path = v,
             (Key::Label, Val::Str(v)) => self.label = v,
-            (Key::Source, Val::Source(v)) => self.source = v,
+            (Key::IngestSource, Val::Source(v)) => self.ingest_source = v,
             (Key::WebpageUrl, Val::Str(v)) => self.webpage_url = v,
             (Key::Tags, Val::Strings(v)) => self.tags = v,
             (Key::ViewCount, Val::Count(v)) => self.view_count = v,
@@ -155,22 +156,22 @@ impl<'a> RecordView<'a> {
                 (own, None) => own,
             }
         }
-        let mut hashtags = Vec::new();
-        match self.hashtags {
-            Some(h) => {
-                hashtags = h;
-                if let Some(tags) = &self.tags {
-                    x.insert_value("tags", tags);
-                }
-            }
+        let hashtags = match self.hashtags {
+            Some(h) => h,
             None => {
+                let mut h = Vec::new();
                 for t in self.tags.iter().flatten() {
-                    push_unique(&mut hashtags, t);
+                    push_unique(&mut h, t);
                 }
                 for text in [&self.title, &self.description].into_iter().flatten() {
-                    for_each_hashtag(text, |t| push_unique(&mut hashtags, t));
+                    for_each_hashtag(text, |t| push_unique(&mut h, t));
                 }
+                h
             }
+        };
+        // The crawler's own tag list stays as it was (order, case, repeats).
+        if let Some(tags) = &self.tags {
+            x.insert_value("tags", tags);
         }
         let upload_date = self.upload_date.map(|d| iso_date(&d));
         let mut r = VideoRecord {
@@ -198,7 +199,7 @@ impl<'a> RecordView<'a> {
             upload_time: merge(owned(self.upload_time), upload_date, "upload_date", &mut x),
             media_path: self.media_path.map(|p| p.into_owned().into()),
             label: owned(self.label),
-            source: self.source,
+            ingest_source: self.ingest_source,
             extra: Extras::default(),
         };
         if r.platform.is_none() {
@@ -345,7 +346,10 @@ impl<'de> DeserializeSeed<'de> for ValSeed<'_> {
                 Option::<Vec<Option<KeyName<'de>>>>::deserialize(d)?
                     .map(|v| v.into_iter().flatten().map(|s| s.0).collect()),
             )),
-            Kind::Hashtags => Ok(Val::Hashtags(Option::<Vec<Hashtag>>::deserialize(d)?)),
+            Kind::Hashtags => Ok(Val::Hashtags(
+                Option::<Vec<HashtagEntry>>::deserialize(d)?
+                    .map(|v| v.into_iter().filter_map(|h| h.0).collect()),
+            )),
             Kind::Source => Ok(Val::Source(Option::<SourceRef>::deserialize(d)?)),
             kind => d.deserialize_any(ScalarVisitor {
                 kind,

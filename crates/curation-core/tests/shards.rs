@@ -97,7 +97,7 @@ fn keys_are_safe_and_distinct() {
     let a = shard_key("a.b/c");
     let b = shard_key("a_b_c");
     assert!(
-        a.starts_with("a_b_c-") && a.len() == "a_b_c-".len() + 8,
+        a.starts_with("a_b_c-") && a.len() == "a_b_c-".len() + 16,
         "{a}"
     );
     assert_ne!(a, b);
@@ -174,4 +174,78 @@ fn truncated_shard_is_an_error() {
     let bytes = std::fs::read(&shard).unwrap();
     std::fs::write(&shard, &bytes[..2000]).unwrap();
     assert!(matches!(read_samples(&shard), Err(ShardError::Io { .. })));
+}
+
+#[test]
+fn long_member_names_are_counted_in_the_byte_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "k".repeat(120); // `<key>.json` needs a GNU long-name entry
+    let mut w = ShardWriter::open(
+        dir.path(),
+        ShardLimits {
+            max_samples: 10,
+            max_bytes: 1 << 20,
+        },
+    )
+    .unwrap();
+    w.write(&key, &[("json", MemberData::Bytes(vec![b'x'; 700]))])
+        .unwrap();
+    w.finish().unwrap();
+    let size = std::fs::metadata(dir.path().join("shard-000000.tar"))
+        .unwrap()
+        .len();
+    // long-name header + 125-byte name padded to 512, header + 700 bytes
+    // padded to 1024, and the 1024-byte end of archive.
+    assert_eq!(size, 512 + 512 + 512 + 1024 + 1024);
+    let mut w = ShardWriter::open(
+        dir.path(),
+        ShardLimits {
+            max_samples: 10,
+            max_bytes: 2048,
+        },
+    )
+    .unwrap();
+    w.write("a", &[("json", MemberData::Bytes(vec![1; 1000]))])
+        .unwrap();
+    // 1536 + 2560 > 2048: the second sample starts a new shard.
+    w.write(
+        &"b".repeat(120),
+        &[("json", MemberData::Bytes(vec![1; 1000]))],
+    )
+    .unwrap();
+    assert_eq!(w.finish().unwrap().shards_written.len(), 2);
+}
+
+#[test]
+fn resume_reads_shard_indices_of_any_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = ShardLimits {
+        max_samples: 1,
+        max_bytes: 1 << 20,
+    };
+    let mut w = ShardWriter::open(dir.path(), limits).unwrap();
+    w.write("a", &[("json", MemberData::Bytes(b"{}".to_vec()))])
+        .unwrap();
+    w.finish().unwrap();
+    // Foreign names that still parse as shard indices.
+    std::fs::rename(
+        dir.path().join("shard-000000.tar"),
+        dir.path().join("shard-1234567.tar"),
+    )
+    .unwrap();
+    let mut w = ShardWriter::open(dir.path(), limits).unwrap();
+    assert!(
+        !w.write("a", &[("json", MemberData::Bytes(b"{}".to_vec()))])
+            .unwrap()
+    );
+    w.write("b", &[("json", MemberData::Bytes(b"{}".to_vec()))])
+        .unwrap();
+    let s = w.finish().unwrap();
+    assert_eq!(s.shards_written, vec![dir.path().join("shard-1234568.tar")]);
+    assert!(matches!(
+        ShardWriter::open(dir.path(), limits)
+            .unwrap()
+            .write("c", &[("a/b", MemberData::Bytes(vec![]))]),
+        Err(ShardError::BadName { .. })
+    ));
 }

@@ -277,8 +277,10 @@ impl Filter {
             .par_iter()
             .map(|r| {
                 let reasons = self.rules.check_fields(r);
+                // A path whose file is not there (metadata-only crawls) is
+                // not checked; a file that exists but cannot be read is.
                 let hash = match (&r.media_path, dedup_content && reasons.is_empty()) {
-                    (Some(p), true) => Some(hash_file(p)),
+                    (Some(p), true) if p.is_file() => Some(hash_file(p)),
                     _ => None,
                 };
                 (reasons, hash)

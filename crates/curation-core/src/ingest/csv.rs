@@ -55,7 +55,8 @@ impl CsvFile {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
         let mut errors = Vec::new();
         let mut row = csv::StringRecord::new();
-        while rows.len() < BATCH_ROWS {
+        // Bad rows count towards the batch too: memory stays bounded.
+        while rows.len() + errors.len() < BATCH_ROWS {
             match self.reader.read_record(&mut row) {
                 Ok(true) => {
                     let line = row.position().map_or(0, |p| p.line());
@@ -121,10 +122,15 @@ impl CsvFile {
             }
         }
         if let Err(m) = view.validate() {
-            return fail(0, m);
+            return Some(Err(IngestError::Parse {
+                path: self.path.clone(),
+                line,
+                column: 0,
+                message: m,
+            }));
         }
         materialize(view, prefilter, report, |rec| {
-            rec.source.get_or_insert_with(|| SourceRef {
+            rec.ingest_source.get_or_insert_with(|| SourceRef {
                 path: self.path_text.clone(),
                 line,
             });

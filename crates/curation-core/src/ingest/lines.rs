@@ -117,8 +117,8 @@ fn parse_line(
         Err(e) => return Some(Err(IngestError::from_json(path, line, &e))),
     };
     materialize(view, prefilter, report, |rec| {
-        if rec.source.is_none() {
-            rec.source = Some(SourceRef {
+        if rec.ingest_source.is_none() {
+            rec.ingest_source = Some(SourceRef {
                 path: path_text.clone(),
                 line,
             });

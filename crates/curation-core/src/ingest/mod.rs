@@ -349,8 +349,12 @@ fn resolve_media(rec: &mut VideoRecord, input: &Path, sibling_stem: Option<&str>
         .find(|c| c.is_file()),
         None => sibling_stem.and_then(|stem| find_sibling_media(dir, stem)),
     };
-    if let Some(f) = found {
-        rec.media_path = Some(std::path::absolute(&f).unwrap_or(f));
+    // Records are JSON: a path that is not valid UTF-8 (a folder with such a
+    // name) stays as the input gave it.
+    if let Some(f) = found.map(|f| std::path::absolute(&f).unwrap_or(f))
+        && f.to_str().is_some()
+    {
+        rec.media_path = Some(f);
     }
 }
 
@@ -386,7 +390,7 @@ fn read_info_json_with(
         Err(e) => return Some(Err(IngestError::from_json(path, 1, &e))),
     };
     materialize(view, prefilter, report, |rec| {
-        rec.source.get_or_insert_with(|| SourceRef {
+        rec.ingest_source.get_or_insert_with(|| SourceRef {
             path: path.display().to_string().into(),
             line: 1,
         });
@@ -394,9 +398,12 @@ fn read_info_json_with(
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let stem = name
-            .strip_suffix(".info.json")
-            .or_else(|| name.strip_suffix(".json"));
+        let lower = name.to_ascii_lowercase();
+        let stem_len = [".info.json", ".json"]
+            .iter()
+            .find(|s| lower.ends_with(*s))
+            .map(|s| name.len() - s.len());
+        let stem = stem_len.map(|n| &name[..n]);
         resolve_media(rec, path, stem);
     })
 }
