@@ -19,7 +19,7 @@
 //! | [`curation`] | `curation-core` | ingest, filters, manifests, VideoMAE lists, WebDataset shards |
 //! | [`hashtags`] | `hashtag-select` | action vocabularies to hashtag groups (planned) |
 //! | [`frames`] | `frame-select` | shots, longest scene, quality, person detection (planned) |
-//! | [`videomae`] | `videomae` | VideoMAE V2 model in Burn (planned) |
+//! | [`videomae`] | `videomae` | VideoMAE V2: configs, position table, dual masking (model in Burn planned) |
 //! | [`pretrain`] | `ssl-pretrain` | masked-video pretraining (planned) |
 //! | [`finetune`] | `finetune-bench` | fine-tuning and benchmark evaluation (planned) |
 
