@@ -53,6 +53,8 @@ pub struct VideoMaeConfig {
     /// original VideoMAE code uses 1e-6 (SPEC); checkpoints carry theirs.
     pub layer_norm_eps: f64,
     /// Whether the attention has learned q and v biases (the k bias is zero).
+    /// transformers 5 writes this key as `qv_bias`.
+    #[serde(alias = "qv_bias")]
     pub qkv_bias: bool,
     /// Classifier input: mean of all tokens then `fc_norm` (true), or the
     /// encoder's final norm and token 0 (false).
