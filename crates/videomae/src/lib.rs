@@ -11,11 +11,14 @@
 //!   published ones (ViT-B + 400 classes = 86,534,800);
 //! - [`sinusoid_table`]: the fixed 1-D position table;
 //! - [`masking`]: the encoder tube mask, the decoder running-cell mask and
-//!   the positions the V2 (or v1) loss covers, seeded and reproducible.
+//!   the positions the V2 (or v1) loss covers, seeded and reproducible;
+//! - [`target`]: the normalised-pixel target and the masked MSE loss, on
+//!   plain slices (matches Hugging Face's `VideoMAEForPreTraining` loss on the
+//!   committed fixture).
 //!
 //! **Not implemented yet** (the videomae issue): the Burn modules (tubelet
-//! embedding, blocks, encoder, decoder, classifier), the normalised-pixel
-//! target and losses, checkpoint import (Hugging Face safetensors, original
+//! embedding, blocks, encoder, decoder, classifier), the target and losses
+//! as tensor ops, checkpoint import (Hugging Face safetensors, original
 //! `.pth`), the CPU and CUDA backends, and the `videomae_forward` example.
 //!
 //! ## Place in the data flow
@@ -45,6 +48,7 @@
 mod config;
 pub mod masking;
 mod pos;
+pub mod target;
 
 pub use config::{ConfigError, VideoMaeConfig};
 pub use pos::sinusoid_table;
