@@ -69,6 +69,10 @@ pub struct VideoMaeConfig {
     pub decoder_intermediate_size: usize,
     /// Whether the pretraining target is normalised per patch.
     pub norm_pix_loss: bool,
+    /// LayerNorm epsilon of the classifier's `fc_norm` and the decoder's
+    /// final norm: 1e-5 in Hugging Face's code (PyTorch's default, not in
+    /// its config.json), 1e-6 in the original code (the presets).
+    pub fc_norm_eps: f64,
     /// Classes of the classifier head (HF: `len(id2label)`).
     pub num_labels: usize,
     /// Stochastic depth rate, increasing linearly over the blocks (fine-tuning).
@@ -102,6 +106,7 @@ impl Default for VideoMaeConfig {
             decoder_num_attention_heads: 6,
             decoder_intermediate_size: 1536,
             norm_pix_loss: true,
+            fc_norm_eps: 1e-5,
             num_labels: 2,
             drop_path_rate: 0.0,
             head_dropout: 0.0,
@@ -129,6 +134,7 @@ impl VideoMaeConfig {
             // The decoder's MLP ratio is the encoder's (SPEC).
             decoder_intermediate_size: dec.0 * mlp / d,
             layer_norm_eps: 1e-6,
+            fc_norm_eps: 1e-6,
             ..VideoMaeConfig::default()
         }
     }
