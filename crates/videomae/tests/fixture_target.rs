@@ -4,19 +4,12 @@
 
 use std::path::Path;
 
+mod common;
+
+use common::read_f32;
 use safetensors::SafeTensors;
 use videomae::VideoMaeConfig;
 use videomae::target::{masked_mse, pixel_target};
-
-fn f32s(t: &SafeTensors, name: &str) -> (Vec<f32>, Vec<usize>) {
-    let v = t.tensor(name).unwrap();
-    let data = v
-        .data()
-        .chunks(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    (data, v.shape().to_vec())
-}
 
 #[test]
 fn target_and_loss_match_hugging_face() {
@@ -29,7 +22,7 @@ fn target_and_loss_match_hugging_face() {
     let outputs = std::fs::read(dir.join("outputs.safetensors")).unwrap();
     let outputs = SafeTensors::deserialize(&outputs).unwrap();
 
-    let (pixels, shape) = f32s(&inputs, "pixel_values");
+    let (pixels, shape) = read_f32(&inputs, "pixel_values");
     assert_eq!(shape, [2, 4, 3, 32, 32]);
     let mask = inputs.tensor("bool_masked_pos").unwrap();
     let tokens = config.num_tokens();
@@ -38,9 +31,9 @@ fn target_and_loss_match_hugging_face() {
         .chunks(tokens)
         .map(|m| (0..tokens).filter(|&i| m[i] != 0).collect())
         .collect();
-    let (logits, lshape) = f32s(&outputs, "logits");
+    let (logits, lshape) = read_f32(&outputs, "logits");
     assert_eq!(lshape, [2, positions[0].len(), config.patch_values()]);
-    let (loss, _) = f32s(&outputs, "loss");
+    let (loss, _) = read_f32(&outputs, "loss");
 
     let target = pixel_target(&pixels, 2, &config);
     let ours = masked_mse(&logits, &target, &positions, tokens);

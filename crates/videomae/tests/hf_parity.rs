@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
+mod common;
+
+use common::read_f32;
 use safetensors::SafeTensors;
 use videomae::checkpoint::{CheckpointError, load_hf_classifier};
 
@@ -15,16 +18,6 @@ fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn read(t: &SafeTensors, name: &str) -> (Vec<f32>, Vec<usize>) {
-    let v = t.tensor(name).unwrap();
-    let data = v
-        .data()
-        .chunks(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    (data, v.shape().to_vec())
 }
 
 fn max_abs_diff<const D: usize>(ours: Tensor<B, D>, reference: &[f32]) -> f32 {
@@ -44,18 +37,18 @@ fn classifier_matches_hugging_face() {
     let inputs = SafeTensors::deserialize(&inputs).unwrap();
     let outputs = std::fs::read(dir("classify_tiny").join("outputs.safetensors")).unwrap();
     let outputs = SafeTensors::deserialize(&outputs).unwrap();
-    let (pixels, shape) = read(&inputs, "pixel_values");
+    let (pixels, shape) = read_f32(&inputs, "pixel_values");
     let shape: [usize; 5] = shape.try_into().unwrap();
     let pixels = Tensor::<B, 5>::from_data(TensorData::new(pixels, shape), &device);
 
     let states = model.encoder.hidden_states(pixels.clone());
     assert_eq!(states.len(), config.num_hidden_layers + 1);
     for (i, s) in states.iter().enumerate() {
-        let (reference, _) = read(&outputs, &format!("hidden_states_{i}"));
+        let (reference, _) = read_f32(&outputs, &format!("hidden_states_{i}"));
         let diff = max_abs_diff(s.clone(), &reference);
         assert!(diff <= 1e-4, "hidden state {i}: max abs diff {diff}");
     }
-    let (reference, _) = read(&outputs, "logits");
+    let (reference, _) = read_f32(&outputs, "logits");
     let diff = max_abs_diff(model.forward(pixels), &reference);
     assert!(diff <= 1e-4, "logits: max abs diff {diff}");
 }
