@@ -6,7 +6,7 @@
 //! Supported today: Hugging Face `config.json` + `model.safetensors` of
 //! `VideoMAEForVideoClassification` ([`load_hf_classifier`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
@@ -287,12 +287,4 @@ pub fn load_hf_classifier<B: Backend>(
     set_linear(&mut w, "classifier", &mut model.head, true, device);
     w.finish()?;
     Ok((config, model))
-}
-
-/// The keys of a safetensors file (for diagnostics).
-pub fn safetensors_keys(path: &Path) -> Result<BTreeSet<String>, CheckpointError> {
-    Ok(Weights::from_safetensors(path)?
-        .tensors
-        .into_keys()
-        .collect())
 }
