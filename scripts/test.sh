@@ -24,6 +24,17 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "doc tests"
 cargo test --workspace --locked --doc
 
+step "videomae_forward reproduces the committed transformers outputs"
+F=crates/videomae/tests/fixtures
+for run in "pretrain_tiny pretrain_tiny" "pretrain_tiny/model.pth pretrain_tiny" \
+  "classify_tiny classify_tiny" "classify_tiny/model.pth classify_tiny"; do
+  set -- $run
+  cargo run --locked -q -p videomae --example videomae_forward -- \
+    --checkpoint "$F/$1" --input "$F/$2/inputs.safetensors" \
+    --output target/videomae_forward_check.safetensors \
+    --compare "$F/$2/outputs.safetensors" --tolerance 1e-4
+done
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

@@ -18,10 +18,18 @@ on CPU.) Writes crates/videomae/tests/fixtures/<name>/ with
   each block's output), logits, and for pretraining loss (shape [1]), as
   VideoMAEForPreTraining (norm_pix_loss=True, i.e. VideoMAE v1's loss) or
   VideoMAEForVideoClassification compute them in float64 then stored as f32;
-- model.pth (classification only): the same weights in the original VideoMAE
-  V2 layout (fused blocks.{i}.attn.qkv.weight, q_bias, v_bias, fc_norm,
-  head) under the key "module" with a "_orig_mod." prefix, as torch.compile
-  checkpoints have it.
+- model.pth: the same weights in the original VideoMAE V2 layout (fused
+  blocks.{i}.attn.qkv.weight, q_bias, v_bias; fc_norm and head for the
+  classifier, under "module" with a "_orig_mod." prefix as torch.compile
+  checkpoints have it; encoder.*, encoder_to_decoder, mask_token and
+  decoder.* for pretraining, under "model");
+- pretraining only, inputs_v2.safetensors / outputs_v2.safetensors: V2 dual
+  masking, which transformers does not implement, composed from the HF
+  model's own modules clip by clip: encoder on the visible tokens, mask
+  tokens only where the encoder masked and the decoder mask keeps
+  (encoder_mask, decoder_mask u8 (B, N), 1 = masked / not reconstructed),
+  logits_<i> (1, M_i, 3*t*p*p) with M_i differing between clips, and
+  loss_v2, the squared error averaged over all reconstructed tokens.
 """
 
 import json
@@ -96,7 +104,28 @@ def pretraining(name, seed, eps, mean_pooling):
     outputs["logits"] = out.logits.float().contiguous()
     outputs["loss"] = out.loss.float().reshape(1)
     save_file(outputs, d / "outputs.safetensors")
+    state = load_file(d / "model.safetensors")
+    torch.save({"model": to_original_pretraining(state, config), "epoch": 799}, d / "model.pth")
+    v2_dual_masking(model, pixel_values.double(), d)
     print(name, "loss", out.loss.item(), "logits", tuple(out.logits.shape))
+
+
+def block_to_original(state, out, h, o):
+    """One HF VideoMAELayer (prefix h) -> original Block keys (prefix o)."""
+    a = h + "attention.attention."
+    out[o + "attn.qkv.weight"] = torch.cat([state[a + "query.weight"], state[a + "key.weight"], state[a + "value.weight"]], dim=0)
+    out[o + "attn.q_bias"] = state[a + "q_bias"]
+    out[o + "attn.v_bias"] = state[a + "v_bias"]
+    out[o + "attn.proj.weight"] = state[h + "attention.output.dense.weight"]
+    out[o + "attn.proj.bias"] = state[h + "attention.output.dense.bias"]
+    out[o + "norm1.weight"] = state[h + "layernorm_before.weight"]
+    out[o + "norm1.bias"] = state[h + "layernorm_before.bias"]
+    out[o + "norm2.weight"] = state[h + "layernorm_after.weight"]
+    out[o + "norm2.bias"] = state[h + "layernorm_after.bias"]
+    out[o + "mlp.fc1.weight"] = state[h + "intermediate.dense.weight"]
+    out[o + "mlp.fc1.bias"] = state[h + "intermediate.dense.bias"]
+    out[o + "mlp.fc2.weight"] = state[h + "output.dense.weight"]
+    out[o + "mlp.fc2.bias"] = state[h + "output.dense.bias"]
 
 
 def to_original_layout(state, cfg):
@@ -105,22 +134,7 @@ def to_original_layout(state, cfg):
     out["patch_embed.proj.weight"] = state["videomae.embeddings.patch_embeddings.projection.weight"]
     out["patch_embed.proj.bias"] = state["videomae.embeddings.patch_embeddings.projection.bias"]
     for i in range(cfg.num_hidden_layers):
-        h = f"videomae.encoder.layer.{i}."
-        o = f"blocks.{i}."
-        a = h + "attention.attention."
-        out[o + "attn.qkv.weight"] = torch.cat([state[a + "query.weight"], state[a + "key.weight"], state[a + "value.weight"]], dim=0)
-        out[o + "attn.q_bias"] = state[a + "q_bias"]
-        out[o + "attn.v_bias"] = state[a + "v_bias"]
-        out[o + "attn.proj.weight"] = state[h + "attention.output.dense.weight"]
-        out[o + "attn.proj.bias"] = state[h + "attention.output.dense.bias"]
-        out[o + "norm1.weight"] = state[h + "layernorm_before.weight"]
-        out[o + "norm1.bias"] = state[h + "layernorm_before.bias"]
-        out[o + "norm2.weight"] = state[h + "layernorm_after.weight"]
-        out[o + "norm2.bias"] = state[h + "layernorm_after.bias"]
-        out[o + "mlp.fc1.weight"] = state[h + "intermediate.dense.weight"]
-        out[o + "mlp.fc1.bias"] = state[h + "intermediate.dense.bias"]
-        out[o + "mlp.fc2.weight"] = state[h + "output.dense.weight"]
-        out[o + "mlp.fc2.bias"] = state[h + "output.dense.bias"]
+        block_to_original(state, out, f"videomae.encoder.layer.{i}.", f"blocks.{i}.")
     out["fc_norm.weight"] = state["fc_norm.weight"]
     out["fc_norm.bias"] = state["fc_norm.bias"]
     out["head.weight"] = state["classifier.weight"]
@@ -128,6 +142,74 @@ def to_original_layout(state, cfg):
     # query, key and value fuse into one qkv per block.
     assert len(out) == len(state) - 2 * cfg.num_hidden_layers, (len(out), len(state))
     return out
+
+
+def to_original_pretraining(state, cfg):
+    """HF VideoMAEForPreTraining keys -> original VideoMAE V2 pretraining keys."""
+    out = {}
+    out["encoder.patch_embed.proj.weight"] = state["videomae.embeddings.patch_embeddings.projection.weight"]
+    out["encoder.patch_embed.proj.bias"] = state["videomae.embeddings.patch_embeddings.projection.bias"]
+    for i in range(cfg.num_hidden_layers):
+        block_to_original(state, out, f"videomae.encoder.layer.{i}.", f"encoder.blocks.{i}.")
+    out["encoder.norm.weight"] = state["videomae.layernorm.weight"]
+    out["encoder.norm.bias"] = state["videomae.layernorm.bias"]
+    out["encoder_to_decoder.weight"] = state["encoder_to_decoder.weight"]
+    out["mask_token"] = state["mask_token"]
+    for i in range(cfg.decoder_num_hidden_layers):
+        block_to_original(state, out, f"decoder.decoder_layers.{i}.", f"decoder.blocks.{i}.")
+    for k in ["norm.weight", "norm.bias", "head.weight", "head.bias"]:
+        out["decoder." + k] = state["decoder." + k]
+    n_blocks = cfg.num_hidden_layers + cfg.decoder_num_hidden_layers
+    assert len(out) == len(state) - 2 * n_blocks, (len(out), len(state))
+    return out
+
+
+def norm_pix_target(pixel_values, t, p):
+    """SPEC's target: un-normalise, tubelets as (t*p*p, C), per-channel
+    (x - mean) / (unbiased std + 1e-6), channel fastest."""
+    mean = torch.tensor([0.485, 0.456, 0.406], dtype=pixel_values.dtype)[None, None, :, None, None]
+    std = torch.tensor([0.229, 0.224, 0.225], dtype=pixel_values.dtype)[None, None, :, None, None]
+    x = pixel_values * std + mean
+    b, f, c, h, w = x.shape
+    x = x.view(b, f // t, t, c, h // p, p, w // p, p).permute(0, 1, 4, 6, 2, 5, 7, 3)
+    x = x.reshape(b, -1, t * p * p, c)
+    x = (x - x.mean(dim=-2, keepdim=True)) / (x.var(dim=-2, unbiased=True, keepdim=True).sqrt() + 1e-6)
+    return x.reshape(b, -1, t * p * p * c)
+
+
+def v2_dual_masking(model, pixel_values, d):
+    """VideoMAE V2's forward (modeling_pretrain.py) with the HF modules."""
+    g = torch.Generator().manual_seed(11)
+    b = pixel_values.shape[0]
+    slices = TINY["num_frames"] // TINY["tubelet_size"]
+    cells = (TINY["image_size"] // TINY["patch_size"]) ** 2
+    while True:
+        enc, dec = [], []
+        for _ in range(b):
+            spatial = torch.zeros(cells, dtype=torch.bool)
+            spatial[torch.randperm(cells, generator=g)[: cells // 2]] = True
+            enc.append(spatial.repeat(slices))  # tube: same cells every slice
+            dec.append(torch.cat([torch.randperm(cells, generator=g) < cells // 2 for _ in range(slices)]))
+        enc, dec = torch.stack(enc), torch.stack(dec)
+        counts = (enc & ~dec).sum(1)
+        if len(set(counts.tolist())) > 1 and counts.min() > 0:
+            break  # clips reconstruct different numbers of tokens
+    target = norm_pix_target(pixel_values, TINY["tubelet_size"], TINY["patch_size"])
+    outputs, errors = {}, []
+    with torch.no_grad():
+        for i in range(b):
+            keep = enc[i] & ~dec[i]
+            seq = model.videomae(pixel_values[i : i + 1], bool_masked_pos=enc[i : i + 1])[0]
+            x_vis = model.encoder_to_decoder(seq)
+            pos = model.position_embeddings.type_as(x_vis)
+            x_full = torch.cat([x_vis + pos[:, ~enc[i]], model.mask_token + pos[:, keep]], dim=1)
+            logits = model.decoder(x_full, int(keep.sum())).logits
+            outputs[f"logits_{i}"] = logits.float().contiguous()
+            errors.append(((logits - target[i : i + 1, keep]) ** 2).mean(-1).flatten())
+    outputs["loss_v2"] = torch.cat(errors).mean().float().reshape(1)
+    save_file({"encoder_mask": enc.to(torch.uint8), "decoder_mask": dec.to(torch.uint8)}, d / "inputs_v2.safetensors")
+    save_file(outputs, d / "outputs_v2.safetensors")
+    print("v2 tokens per clip", counts.tolist(), "loss", outputs["loss_v2"].item())
 
 
 def classification(name, seed, eps, labels):

@@ -4,31 +4,34 @@
 //! al., "VideoMAE V2: Scaling Video Masked Autoencoders with Dual Masking",
 //! CVPR 2023).
 //!
-//! **Status.** Working today:
+//! What is here:
 //! - [`VideoMaeConfig`]: presets small/base/large/huge/giant and any custom
 //!   size, with Hugging Face `config.json` field names
 //!   ([`VideoMaeConfig::from_hf_json`]) and parameter counts that match the
 //!   published ones (ViT-B + 400 classes = 86,534,800);
 //! - [`model`]: the encoder (Conv3d tubelet embedding, fixed sinusoid
-//!   positions, pre-norm blocks with q/v biases, exact GELU) and the
-//!   classifier (mean pooling + `fc_norm`, or token 0 + final norm), with
-//!   `forward_features` / `forward_head`, in Burn on any backend;
-//! - [`checkpoint`]: strict loading of Hugging Face
-//!   `VideoMAEForVideoClassification` checkpoints (missing, unexpected and
-//!   mis-shaped keys are one error naming them); hidden states and logits
-//!   match transformers within 1e-4 on the committed fixture;
-//! - [`sinusoid_table`], [`masking`] (tube and running-cell masks, loss
-//!   positions) and [`target`] (normalised-pixel target and masked MSE,
-//!   matching transformers' pretraining loss on the fixture).
+//!   positions, pre-norm blocks with q/v biases, exact GELU, stochastic
+//!   depth in training) and the classifier (mean pooling + `fc_norm`, or
+//!   token 0 + final norm; dropout; `forward_features` / `forward_head`);
+//! - [`pretrain`]: the masked-autoencoder model (encoder on visible tokens,
+//!   `encoder_to_decoder`, mask token, decoder) with v1 decoding and V2 dual
+//!   masking, and its loss as tensor ops on any backend;
+//! - [`masking`] (tube and running-cell masks, loss positions) and
+//!   [`target`] (normalised-pixel target, on slices and as tensors);
+//! - [`checkpoint`]: strict loading of Hugging Face checkpoints (pretraining
+//!   and classification) and of original VideoMAE / V2 `.pth` files (read
+//!   without executing pickle code), and saving in the HF layout. Missing,
+//!   unexpected and mis-shaped keys are one error naming them.
 //!
-//! **Not implemented yet** (the videomae issue): the pretraining decoder and
-//! `VideoMAEForPreTraining` loading, the original `.pth` loader, drop path
-//! and dropout in training, the target and losses as tensor ops, the
-//! `videomae_forward` example, and benchmarks. Backends: the CPU backend
-//! (`burn::backend::Flex`) is what the tests use; the `cuda` feature builds
-//! burn-cuda (Burn 0.21.0, see docs/ARCHITECTURE.md) and is not yet
-//! exercised on a GPU.
+//! Every hidden state, the logits and the loss match transformers within
+//! 1e-4 on the committed fixtures (`tools/gen_videomae_fixtures.py`), for HF
+//! and `.pth` checkpoints; V2 dual masking matches a clip-by-clip reference
+//! built from transformers' own modules. The `videomae_forward` example
+//! runs any checkpoint on a safetensors input and compares outputs.
 //!
+//! Backends: `burn::backend::Flex` (CPU) everywhere; the `cuda` feature
+//! builds burn-cuda (Burn 0.21.0, offline; see docs/ARCHITECTURE.md).
+
 //! ## Place in the data flow
 //! ```text
 //! metadata ─► hashtag groups ─► filters ─► frame selection ─► shards ─► [model used by pretraining and fine-tuning] ─► report
@@ -76,6 +79,7 @@ mod config;
 pub mod masking;
 pub mod model;
 mod pos;
+pub mod pretrain;
 pub mod target;
 
 pub use config::{ConfigError, VideoMaeConfig};

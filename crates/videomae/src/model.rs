@@ -8,10 +8,12 @@
 
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv3d, Conv3dConfig};
-use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::{gelu, softmax};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::gelu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Distribution, Tensor, TensorData};
 
 use crate::config::VideoMaeConfig;
 use crate::pos::sinusoid_table;
@@ -43,31 +45,49 @@ impl<B: Backend> Attention<B> {
         }
     }
 
-    /// `x`: `(batch, tokens, d)`.
-    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    /// `x`: `(batch, tokens, d)`. `key_mask`, broadcast as `(batch, 1, 1,
+    /// tokens)`, hides the keys where it is true (padding) from every query.
+    ///
+    /// Scores, softmax and the weighted sum run as Burn's fused attention
+    /// op (a flash kernel on the CPU backend for long sequences, never
+    /// materialising the `tokens x tokens` matrix), scale `head_dim^-0.5`.
+    pub fn forward(&self, x: Tensor<B, 3>, key_mask: Option<&Tensor<B, 4, Bool>>) -> Tensor<B, 3> {
         let [b, n, d] = x.dims();
-        let hd = d / self.heads;
+        let h = self.heads;
+        let hd = d / h;
         let mut qkv = self.qkv.forward(x);
         if let (Some(q), Some(v)) = (&self.q_bias, &self.v_bias) {
             let zeros = Tensor::zeros([d], &q.val().device());
             let bias = Tensor::cat(vec![q.val(), zeros, v.val()], 0);
             qkv = qkv + bias.reshape([1, 1, 3 * d]);
         }
-        // (b, n, 3, heads, hd) -> (3, b, heads, n, hd)
-        let qkv = qkv
-            .reshape([b, n, 3, self.heads, hd])
-            .permute([2, 0, 3, 1, 4]);
-        let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([b, self.heads, n, hd]);
-        let (q, k, v) = (part(0), part(1), part(2));
-        let scale = (hd as f64).powf(-0.5);
-        let attn = softmax(q.mul_scalar(scale).matmul(k.swap_dims(2, 3)), 3);
-        let out = attn.matmul(v).swap_dims(1, 2).reshape([b, n, d]);
-        self.proj.forward(out)
+        // (b, n, 3, h, hd): part i is a strided (b, h, n, hd) view; the
+        // attention kernel reads strides, so no copy is made here.
+        let qkv = qkv.reshape([b, n, 3, h, hd]);
+        let part = |i: usize| {
+            qkv.clone()
+                .narrow(2, i, 1)
+                .reshape([b, n, h, hd])
+                .swap_dims(1, 2)
+        };
+        let mask = key_mask.map(|m| m.clone().expand([b, h, n, n]));
+        let out = attention(
+            part(0),
+            part(1),
+            part(2),
+            mask,
+            None,
+            AttentionModuleOptions::default(),
+        );
+        self.proj.forward(out.swap_dims(1, 2).reshape([b, n, d]))
     }
 }
 
 /// A pre-norm transformer block: `x + attn(norm1(x))`, then
-/// `x + fc2(gelu(fc1(norm2(x))))`.
+/// `x + fc2(gelu(fc1(norm2(x))))`. With a drop-path rate, each residual
+/// branch is dropped per sample (and the kept ones scaled by
+/// `1 / (1 - rate)`) when the backend records gradients (training), as
+/// timm's `DropPath`; inference is deterministic.
 #[derive(Module, Debug)]
 pub struct Block<B: Backend> {
     /// Norm before attention.
@@ -80,15 +100,17 @@ pub struct Block<B: Backend> {
     pub fc1: Linear<B>,
     /// MLP second layer.
     pub fc2: Linear<B>,
+    drop_path: f64,
 }
 
 impl<B: Backend> Block<B> {
-    fn new(
+    pub(crate) fn new(
         d: usize,
         heads: usize,
         mlp: usize,
         eps: f64,
         qkv_bias: bool,
+        drop_path: f64,
         device: &B::Device,
     ) -> Self {
         let norm = || LayerNormConfig::new(d).with_epsilon(eps).init(device);
@@ -98,16 +120,34 @@ impl<B: Backend> Block<B> {
             norm2: norm(),
             fc1: LinearConfig::new(d, mlp).init(device),
             fc2: LinearConfig::new(mlp, d).init(device),
+            drop_path,
         }
     }
 
-    /// `x`: `(batch, tokens, d)`.
-    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let x = x.clone() + self.attn.forward(self.norm1.forward(x));
+    /// The block's stochastic-depth rate.
+    pub fn drop_path_rate(&self) -> f64 {
+        self.drop_path
+    }
+
+    /// `x`: `(batch, tokens, d)`; `key_mask` as in [`Attention::forward`].
+    pub fn forward(&self, x: Tensor<B, 3>, key_mask: Option<&Tensor<B, 4, Bool>>) -> Tensor<B, 3> {
+        let a = self.attn.forward(self.norm1.forward(x.clone()), key_mask);
+        let x = x + self.drop_path(a);
         let h = self
             .fc2
             .forward(gelu(self.fc1.forward(self.norm2.forward(x.clone()))));
-        x + h
+        x + self.drop_path(h)
+    }
+
+    fn drop_path(&self, branch: Tensor<B, 3>) -> Tensor<B, 3> {
+        if self.drop_path == 0.0 || !B::ad_enabled(&branch.device()) {
+            return branch;
+        }
+        let keep = 1.0 - self.drop_path;
+        let [b, ..] = branch.dims();
+        let mask =
+            Tensor::<B, 3>::random([b, 1, 1], Distribution::Bernoulli(keep), &branch.device());
+        branch * mask.div_scalar(keep)
     }
 }
 
@@ -129,10 +169,25 @@ impl<B: Backend> Encoder<B> {
         let patch_embed = Conv3dConfig::new([config.num_channels, d], [t, p, p])
             .with_stride([t, p, p])
             .init(device);
-        let blocks = (0..config.num_hidden_layers)
-            .map(|_| {
+        let depth = config.num_hidden_layers;
+        let blocks = (0..depth)
+            .map(|i| {
                 let (h, m) = (config.num_attention_heads, config.intermediate_size);
-                Block::new(d, h, m, config.layer_norm_eps, config.qkv_bias, device)
+                // Stochastic depth grows linearly from 0 to the rate.
+                let rate = if depth > 1 {
+                    config.drop_path_rate * i as f64 / (depth - 1) as f64
+                } else {
+                    0.0
+                };
+                Block::new(
+                    d,
+                    h,
+                    m,
+                    config.layer_norm_eps,
+                    config.qkv_bias,
+                    rate,
+                    device,
+                )
             })
             .collect();
         let n = config.num_tokens();
@@ -147,22 +202,65 @@ impl<B: Backend> Encoder<B> {
     /// Token embeddings with positions, `(batch, tokens, d)`, from pixels
     /// `(batch, frames, channels, height, width)` (Hugging Face's layout).
     pub fn embed(&self, pixels: Tensor<B, 5>) -> Tensor<B, 3> {
-        let x = self.patch_embed.forward(pixels.permute([0, 2, 1, 3, 4]));
-        let [b, d, ..] = x.dims();
-        let x = x.reshape([b as i32, d as i32, -1]).swap_dims(1, 2);
-        let n = x.dims()[1];
+        let [_, _, t, p, _] = self.patch_embed.weight.dims();
+        self.embed_patches(patchify(pixels, t, p))
+    }
+
+    /// Token embeddings with positions from [`patchify`]'s patches. The
+    /// Conv3d has kernel = stride, so it is one matrix product with its
+    /// weight flattened in the same `(channel, t, y, x)` order: the same
+    /// function, and on the CPU backend much faster than its conv kernel.
+    pub fn embed_patches(&self, patches: Tensor<B, 3>) -> Tensor<B, 3> {
+        let [_, n, k] = patches.dims();
+        let [d, ..] = self.patch_embed.weight.dims();
+        let w = self.patch_embed.weight.val().reshape([d, k]).transpose();
+        let mut x = patches.matmul(w.reshape([1, k, d]));
+        if let Some(bias) = &self.patch_embed.bias {
+            x = x + bias.val().reshape([1, 1, d]);
+        }
         x + self.pos.clone().reshape([1, n, d])
+    }
+
+    /// The fixed sinusoid positions, `(tokens, d)`.
+    pub fn positions(&self) -> Tensor<B, 2> {
+        self.pos.clone()
     }
 
     /// Every hidden state: the embeddings, then each block's output.
     pub fn hidden_states(&self, pixels: Tensor<B, 5>) -> Vec<Tensor<B, 3>> {
-        let mut states = vec![self.embed(pixels)];
+        self.hidden_states_of(self.embed(pixels))
+    }
+
+    /// Every hidden state from given token embeddings (for example only the
+    /// visible ones): the input, then each block's output.
+    pub fn hidden_states_of(&self, tokens: Tensor<B, 3>) -> Vec<Tensor<B, 3>> {
+        let mut states = vec![tokens];
         for block in &self.blocks {
-            let next = block.forward(states.last().expect("embeddings").clone());
+            let next = block.forward(states.last().expect("embeddings").clone(), None);
             states.push(next);
         }
         states
     }
+
+    /// The last hidden state from given token embeddings.
+    pub fn forward_tokens(&self, tokens: Tensor<B, 3>) -> Tensor<B, 3> {
+        self.blocks
+            .iter()
+            .fold(tokens, |x, block| block.forward(x, None))
+    }
+}
+
+/// Cuts pixels `(batch, frames, channels, height, width)` into tubelets:
+/// `(batch, tokens, channels x tubelet x patch x patch)`, tokens in
+/// `(t, h, w)` order, each tubelet's values in `(channel, t, y, x)` order
+/// (the Conv3d weight's).
+pub fn patchify<B: Backend>(pixels: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
+    let [b, f, c, h, w] = pixels.dims();
+    let (t, gh, gw) = (f / tubelet, h / patch, w / patch);
+    pixels
+        .reshape([b, t, tubelet, c, gh, patch, gw, patch])
+        .permute([0, 1, 4, 6, 3, 2, 5, 7])
+        .reshape([b, t * gh * gw, c * tubelet * patch * patch])
 }
 
 /// `VideoMAEForVideoClassification`: encoder, pooling, norm, head.
@@ -172,6 +270,8 @@ pub struct VideoMaeClassifier<B: Backend> {
     pub encoder: Encoder<B>,
     /// `fc_norm` (mean pooling) or the encoder's final norm (token 0).
     pub norm: LayerNorm<B>,
+    /// Dropout before the head (active only when training).
+    pub head_dropout: Dropout,
     /// Classifier head.
     pub head: Linear<B>,
     mean_pooling: bool,
@@ -190,6 +290,7 @@ impl<B: Backend> VideoMaeClassifier<B> {
             norm: LayerNormConfig::new(config.hidden_size)
                 .with_epsilon(eps)
                 .init(device),
+            head_dropout: DropoutConfig::new(config.head_dropout).init(),
             head: LinearConfig::new(config.hidden_size, config.num_labels).init(device),
             mean_pooling: config.use_mean_pooling,
         }
@@ -208,17 +309,123 @@ impl<B: Backend> VideoMaeClassifier<B> {
 
     /// Logits `(batch, classes)` from pooled features.
     pub fn forward_head(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.head.forward(features)
+        self.head.forward(self.head_dropout.forward(features))
+    }
+
+    /// Whether features are the mean of all tokens (then `fc_norm`) rather
+    /// than token 0 (then the encoder's final norm).
+    pub fn uses_mean_pooling(&self) -> bool {
+        self.mean_pooling
     }
 
     /// Logits `(batch, classes)` from pixels `(batch, frames, channels,
     /// height, width)`.
     pub fn forward(&self, pixels: Tensor<B, 5>) -> Tensor<B, 2> {
-        let last = self
-            .encoder
-            .hidden_states(pixels)
-            .pop()
-            .expect("at least the embeddings");
+        let last = self.encoder.forward_tokens(self.encoder.embed(pixels));
         self.forward_head(self.forward_features(last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, Flex};
+
+    fn block<B: Backend>(rate: f64, device: &B::Device) -> Block<B> {
+        B::seed(device, 3);
+        Block::new(8, 2, 16, 1e-6, true, rate, device)
+    }
+
+    fn rows<B: Backend>(t: Tensor<B, 3>) -> Vec<Vec<u32>> {
+        let v: Vec<f32> = t.into_data().convert::<f32>().to_vec().unwrap();
+        v.chunks(8 * 4)
+            .map(|r| r.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn drop_path_acts_per_sample_only_in_training() {
+        let device = Default::default();
+        let x =
+            Tensor::<Flex, 3>::random([1, 4, 8], Distribution::Default, &device).repeat_dim(0, 64);
+        // Inference (no autodiff): the rate changes nothing.
+        let plain = rows(block::<Flex>(0.0, &device).forward(x.clone(), None));
+        let infer = rows(block::<Flex>(0.5, &device).forward(x.clone(), None));
+        assert_eq!(plain, infer);
+        assert!(plain.iter().all(|r| r == &plain[0]));
+        // Training: each sample keeps or drops each branch as a whole, so
+        // there are at most 4 distinct outputs, one of them the input itself
+        // (both dropped: 0.75^64 odds of never happening).
+        let train = block::<Autodiff<Flex>>(0.5, &device);
+        let xa = Tensor::<Autodiff<Flex>, 3>::from_data(x.clone().into_data(), &device);
+        let out = rows(train.forward(xa, None));
+        let mut distinct = out.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            (2..=4).contains(&distinct.len()),
+            "{} distinct",
+            distinct.len()
+        );
+        let input = rows(x.narrow(0, 0, 1)).remove(0);
+        assert!(out.contains(&input), "no sample dropped both branches");
+    }
+
+    /// The fused attention op against scores, softmax and weighted sum
+    /// written out, on a sequence long enough for the CPU backend's flash
+    /// kernel (520^2 scores), with padding keys hidden.
+    #[test]
+    fn fused_attention_equals_the_written_out_formula() {
+        use burn::tensor::activation::softmax;
+        let device = Default::default();
+        Flex::seed(&device, 5);
+        let (b, n, d, h) = (2, 520, 16, 2);
+        let mut attn = Attention::<Flex>::new(d, h, true, &device);
+        attn.q_bias = Some(Param::from_tensor(Tensor::random(
+            [d],
+            Distribution::Default,
+            &device,
+        )));
+        attn.v_bias = Some(Param::from_tensor(Tensor::random(
+            [d],
+            Distribution::Default,
+            &device,
+        )));
+        let x = Tensor::<Flex, 3>::random([b, n, d], Distribution::Normal(0.0, 1.0), &device);
+        // Clip 1 hides its last 20 keys.
+        let mut hidden = vec![false; b * n];
+        hidden[2 * n - 20..].iter_mut().for_each(|m| *m = true);
+        let mask = Tensor::<Flex, 1, Bool>::from_data(TensorData::new(hidden, [b * n]), &device)
+            .reshape([b, 1, 1, n]);
+        let ours = attn.forward(x.clone(), Some(&mask));
+
+        let w = attn.qkv.weight.val(); // [d, 3d]
+        let zeros = Tensor::zeros([d], &device);
+        let bias = Tensor::cat(
+            vec![
+                attn.q_bias.as_ref().unwrap().val(),
+                zeros,
+                attn.v_bias.as_ref().unwrap().val(),
+            ],
+            0,
+        );
+        let qkv = x.matmul(w.unsqueeze()) + bias.reshape([1, 1, 3 * d]);
+        let heads = |i: usize| {
+            qkv.clone()
+                .narrow(2, i * d, d)
+                .reshape([b, n, h, d / h])
+                .swap_dims(1, 2)
+        };
+        let scores = heads(0)
+            .matmul(heads(1).swap_dims(2, 3))
+            .mul_scalar((d as f64 / h as f64).powf(-0.5));
+        let scores = scores.mask_fill(mask.expand([b, h, n, n]), f32::NEG_INFINITY);
+        let out = softmax(scores, 3)
+            .matmul(heads(2))
+            .swap_dims(1, 2)
+            .reshape([b, n, d]);
+        let reference = attn.proj.forward(out);
+        let diff: f32 = (ours - reference).abs().max().into_scalar();
+        assert!(diff < 1e-5, "max abs diff {diff}");
     }
 }

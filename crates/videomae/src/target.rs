@@ -1,7 +1,12 @@
-//! The pretraining target and the masked reconstruction losses, on plain
-//! `f32` slices (a CPU reference; data loaders can also use it directly).
+//! The pretraining target and the masked reconstruction losses: a CPU
+//! reference on plain `f32` slices (data loaders can use it directly) and the
+//! same target as tensor ops for training.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
 
 use crate::config::VideoMaeConfig;
+use crate::model::patchify;
 
 /// ImageNet mean, RGB (inputs are normalised with it).
 pub const IMAGENET_MEAN: [f64; 3] = [0.485, 0.456, 0.406];
@@ -74,6 +79,46 @@ pub fn pixel_target(pixels: &[f32], batch: usize, config: &VideoMaeConfig) -> Ve
         }
     }
     out
+}
+
+/// [`pixel_target`] as tensor ops on any backend: `(batch, tokens,
+/// 3 x tubelet x patch^2)` from ImageNet-normalised `pixels` `(batch,
+/// frames, 3, height, width)`, normalised per token and channel when
+/// `norm_pix` (unbiased std + 1e-6), channel fastest. It is a constant of
+/// the loss: no gradient flows into the pixels.
+pub fn pixel_target_tensor<B: Backend>(
+    pixels: Tensor<B, 5>,
+    tubelet: usize,
+    patch: usize,
+    norm_pix: bool,
+) -> Tensor<B, 3> {
+    let target = patch_target(patchify(pixels, tubelet, patch), norm_pix);
+    let [b, n, c, l] = target.dims();
+    // (b, n, channels, values) -> channel fastest.
+    target.swap_dims(2, 3).reshape([b, n, l * c])
+}
+
+/// The target of [`crate::model::patchify`]'s patches `(batch, tokens,
+/// 3 x values)` in the patches' channel-major order `(batch, tokens, 3,
+/// values)`: un-normalised pixels, or with `norm_pix` each token and
+/// channel normalised by its mean and unbiased std + 1e-6. The reductions
+/// run over the contiguous last axis; the un-normalisation `x * s + m` is
+/// folded into the statistics (`(x - mean) / (std + 1e-6 / s)` is the same
+/// value), so no pass over all pixels is spent on it.
+pub fn patch_target<B: Backend>(patches: Tensor<B, 3>, norm_pix: bool) -> Tensor<B, 4> {
+    let [b, n, k] = patches.dims();
+    let x = patches.detach().reshape([b, n, 3, k / 3]);
+    let device = x.device();
+    let stat = |v: [f64; 3]| {
+        let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        Tensor::<B, 4>::from_data(TensorData::new(v, [1, 1, 3, 1]), &device)
+    };
+    if !norm_pix {
+        return x * stat(IMAGENET_STD) + stat(IMAGENET_MEAN);
+    }
+    let (var, mean) = x.clone().var_mean(3);
+    let eps = stat(IMAGENET_STD).recip().mul_scalar(1e-6);
+    (x - mean) / (var.sqrt() + eps)
 }
 
 /// Mean squared error between predictions for the tokens at `positions`

@@ -3,8 +3,23 @@
 //! names the missing, unexpected and mis-shaped keys (a loader that leaves
 //! q/v biases at zero is a known bug elsewhere).
 //!
-//! Supported today: Hugging Face `config.json` + `model.safetensors` of
-//! `VideoMAEForVideoClassification` ([`load_hf_classifier`]).
+//! Formats:
+//! - Hugging Face folders, `config.json` + `model.safetensors`, of
+//!   `VideoMAEForPreTraining` and `VideoMAEForVideoClassification`
+//!   ([`load_hf`]); tubelet saves its own models in that same layout
+//!   ([`save_hf`]), so transformers loads them too;
+//! - original VideoMAE / VideoMAE V2 `.pth` files ([`load_original`]),
+//!   read by burn-store's pickle parser, which executes nothing.
+//!
+//! [`load`] picks the format from the path.
+
+mod hf;
+mod original;
+mod save;
+
+pub use hf::{load_hf, load_hf_classifier, load_hf_pretraining};
+pub use original::{infer_original_config, load_original, original_to_hf_key};
+pub use save::save_hf;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +32,8 @@ use burn::tensor::{Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::config::{ConfigError, VideoMaeConfig};
-use crate::model::{Block, VideoMaeClassifier};
+use crate::model::VideoMaeClassifier;
+use crate::pretrain::VideoMaePretraining;
 
 /// A checkpoint that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +72,75 @@ pub enum CheckpointError {
     },
 }
 
+/// A loaded model of either kind.
+#[derive(Debug)]
+pub enum LoadedModel<B: Backend> {
+    /// `VideoMAEForVideoClassification`.
+    Classifier(Box<VideoMaeClassifier<B>>),
+    /// `VideoMAEForPreTraining`.
+    Pretraining(Box<VideoMaePretraining<B>>),
+}
+
+/// Loads a checkpoint: a Hugging Face folder (or its `model.safetensors`)
+/// with [`load_hf`], a `.pth`/`.pt` file with [`load_original`] and the
+/// `config.json` beside it (or `config` when given). The kind (classifier
+/// or pretraining) follows the weights.
+pub fn load<B: Backend>(
+    path: &Path,
+    config: Option<VideoMaeConfig>,
+    device: &B::Device,
+) -> Result<(VideoMaeConfig, LoadedModel<B>), CheckpointError> {
+    let is_pth = path
+        .extension()
+        .is_some_and(|e| e == "pth" || e == "pt" || e == "bin");
+    if is_pth {
+        let config = match config {
+            Some(c) => c,
+            None => read_config(&path.with_file_name("config.json"))?,
+        };
+        let model = load_original(path, &config, device)?;
+        return Ok((config, model));
+    }
+    let dir = if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    };
+    load_hf(dir, config, device)
+}
+
+fn read_config(path: &Path) -> Result<VideoMaeConfig, CheckpointError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CheckpointError::Io {
+        path: path.into(),
+        source,
+    })?;
+    Ok(VideoMaeConfig::from_hf_json(&text)?)
+}
+
+/// Named tensors, `(shape, values)`.
+type TensorMap = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
 /// Tensors of a file, consumed key by key; problems are collected so that
 /// one error lists them all.
 struct Weights {
-    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    tensors: TensorMap,
     missing: Vec<String>,
     mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
 }
 
 impl Weights {
+    fn new(tensors: TensorMap) -> Self {
+        Weights {
+            tensors,
+            missing: Vec::new(),
+            mismatched: Vec::new(),
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.tensors.contains_key(key)
+    }
+
     fn from_safetensors(path: &Path) -> Result<Self, CheckpointError> {
         let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
             path: path.into(),
@@ -99,11 +175,7 @@ impl Weights {
             };
             tensors.insert(name, (view.shape().to_vec(), values));
         }
-        Ok(Weights {
-            tensors,
-            missing: Vec::new(),
-            mismatched: Vec::new(),
-        })
+        Ok(Weights::new(tensors))
     }
 
     /// The values of `key` if it has `shape`; records the problem otherwise.
@@ -122,15 +194,27 @@ impl Weights {
         }
     }
 
-    fn finish(self) -> Result<(), CheckpointError> {
-        let unexpected: Vec<String> = self.tensors.into_keys().collect();
-        if self.missing.is_empty() && unexpected.is_empty() && self.mismatched.is_empty() {
+    /// Ok when every key was used and found; `rename` maps key names back
+    /// to the file's own names for the error.
+    fn finish(self, rename: impl Fn(&str) -> String) -> Result<(), CheckpointError> {
+        let mut unexpected: Vec<String> = self.tensors.keys().map(|k| rename(k)).collect();
+        let mut missing: Vec<String> = self.missing.iter().map(|k| rename(k)).collect();
+        let mismatched = self
+            .mismatched
+            .into_iter()
+            .map(|(k, a, b)| (rename(&k), a, b))
+            .collect::<Vec<_>>();
+        // Fused tensors (qkv) can be named several times.
+        for v in [&mut unexpected, &mut missing] {
+            v.dedup();
+        }
+        if missing.is_empty() && unexpected.is_empty() && mismatched.is_empty() {
             Ok(())
         } else {
             Err(CheckpointError::Keys {
-                missing: self.missing,
+                missing,
                 unexpected,
-                mismatched: self.mismatched,
+                mismatched,
             })
         }
     }
@@ -184,107 +268,4 @@ fn set_conv<B: Backend>(w: &mut Weights, prefix: &str, conv: &mut Conv3d<B>, dev
     if let Some(v) = w.take(&format!("{prefix}.bias"), &[dims[0]]) {
         conv.bias = Some(Param::from_tensor(tensor(v, [dims[0]], device)));
     }
-}
-
-/// Sets a block from Hugging Face's `VideoMAELayer` keys under `prefix`.
-fn set_hf_block<B: Backend>(
-    w: &mut Weights,
-    prefix: &str,
-    block: &mut Block<B>,
-    device: &B::Device,
-) {
-    let [d, _] = block.attn.qkv.weight.dims();
-    let a = format!("{prefix}.attention.attention");
-    // query, key and value ([d, d] each, PyTorch layout) fuse into qkv.
-    let parts: Vec<Option<Vec<f32>>> = ["query", "key", "value"]
-        .iter()
-        .map(|p| w.take(&format!("{a}.{p}.weight"), &[d, d]))
-        .collect();
-    if parts.iter().all(Option::is_some) {
-        let fused: Vec<f32> = parts.into_iter().flatten().flatten().collect();
-        block.attn.qkv.weight =
-            Param::from_tensor(tensor::<B, 2>(fused, [3 * d, d], device).transpose());
-    }
-    for (name, slot) in [
-        ("q_bias", &mut block.attn.q_bias),
-        ("v_bias", &mut block.attn.v_bias),
-    ] {
-        if slot.is_some()
-            && let Some(v) = w.take(&format!("{a}.{name}"), &[d])
-        {
-            *slot = Some(Param::from_tensor(tensor(v, [d], device)));
-        }
-    }
-    set_linear(
-        w,
-        &format!("{prefix}.attention.output.dense"),
-        &mut block.attn.proj,
-        true,
-        device,
-    );
-    set_norm(
-        w,
-        &format!("{prefix}.layernorm_before"),
-        &mut block.norm1,
-        device,
-    );
-    set_norm(
-        w,
-        &format!("{prefix}.layernorm_after"),
-        &mut block.norm2,
-        device,
-    );
-    set_linear(
-        w,
-        &format!("{prefix}.intermediate.dense"),
-        &mut block.fc1,
-        true,
-        device,
-    );
-    set_linear(
-        w,
-        &format!("{prefix}.output.dense"),
-        &mut block.fc2,
-        true,
-        device,
-    );
-}
-
-/// Loads a Hugging Face `VideoMAEForVideoClassification` folder
-/// (`config.json`, `model.safetensors`).
-pub fn load_hf_classifier<B: Backend>(
-    dir: &Path,
-    device: &B::Device,
-) -> Result<(VideoMaeConfig, VideoMaeClassifier<B>), CheckpointError> {
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path).map_err(|source| CheckpointError::Io {
-        path: config_path.clone(),
-        source,
-    })?;
-    let config = VideoMaeConfig::from_hf_json(&text)?;
-    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
-    let mut model = VideoMaeClassifier::<B>::init(&config, device);
-    set_conv(
-        &mut w,
-        "videomae.embeddings.patch_embeddings.projection",
-        &mut model.encoder.patch_embed,
-        device,
-    );
-    for (i, block) in model.encoder.blocks.iter_mut().enumerate() {
-        set_hf_block(
-            &mut w,
-            &format!("videomae.encoder.layer.{i}"),
-            block,
-            device,
-        );
-    }
-    let norm = if config.use_mean_pooling {
-        "fc_norm"
-    } else {
-        "videomae.layernorm"
-    };
-    set_norm(&mut w, norm, &mut model.norm, device);
-    set_linear(&mut w, "classifier", &mut model.head, true, device);
-    w.finish()?;
-    Ok((config, model))
 }

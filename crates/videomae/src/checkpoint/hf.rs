@@ -1,0 +1,197 @@
+//! Hugging Face transformers VideoMAE checkpoints: `config.json` +
+//! `model.safetensors` of `VideoMAEForPreTraining` and
+//! `VideoMAEForVideoClassification`.
+
+use std::path::Path;
+
+use burn::module::Param;
+use burn::tensor::backend::Backend;
+
+use super::{
+    CheckpointError, LoadedModel, Weights, read_config, set_conv, set_linear, set_norm, tensor,
+};
+use crate::config::VideoMaeConfig;
+use crate::model::{Block, Encoder, VideoMaeClassifier};
+use crate::pretrain::VideoMaePretraining;
+
+/// The key that tells a pretraining checkpoint from a classifier.
+pub(super) const DECODER_HEAD: &str = "decoder.head.weight";
+
+/// Sets a block from Hugging Face's `VideoMAELayer` keys under `prefix`.
+pub(super) fn set_hf_block<B: Backend>(
+    w: &mut Weights,
+    prefix: &str,
+    block: &mut Block<B>,
+    device: &B::Device,
+) {
+    let [d, _] = block.attn.qkv.weight.dims();
+    let a = format!("{prefix}.attention.attention");
+    // query, key and value ([d, d] each, PyTorch layout) fuse into qkv.
+    let parts: Vec<Option<Vec<f32>>> = ["query", "key", "value"]
+        .iter()
+        .map(|p| w.take(&format!("{a}.{p}.weight"), &[d, d]))
+        .collect();
+    if parts.iter().all(Option::is_some) {
+        let fused: Vec<f32> = parts.into_iter().flatten().flatten().collect();
+        block.attn.qkv.weight =
+            Param::from_tensor(tensor::<B, 2>(fused, [3 * d, d], device).transpose());
+    }
+    for (name, slot) in [
+        ("q_bias", &mut block.attn.q_bias),
+        ("v_bias", &mut block.attn.v_bias),
+    ] {
+        if slot.is_some()
+            && let Some(v) = w.take(&format!("{a}.{name}"), &[d])
+        {
+            *slot = Some(Param::from_tensor(tensor(v, [d], device)));
+        }
+    }
+    set_linear(
+        w,
+        &format!("{prefix}.attention.output.dense"),
+        &mut block.attn.proj,
+        true,
+        device,
+    );
+    set_norm(
+        w,
+        &format!("{prefix}.layernorm_before"),
+        &mut block.norm1,
+        device,
+    );
+    set_norm(
+        w,
+        &format!("{prefix}.layernorm_after"),
+        &mut block.norm2,
+        device,
+    );
+    set_linear(
+        w,
+        &format!("{prefix}.intermediate.dense"),
+        &mut block.fc1,
+        true,
+        device,
+    );
+    set_linear(
+        w,
+        &format!("{prefix}.output.dense"),
+        &mut block.fc2,
+        true,
+        device,
+    );
+}
+
+fn set_hf_encoder<B: Backend>(w: &mut Weights, encoder: &mut Encoder<B>, device: &B::Device) {
+    set_conv(
+        w,
+        "videomae.embeddings.patch_embeddings.projection",
+        &mut encoder.patch_embed,
+        device,
+    );
+    for (i, block) in encoder.blocks.iter_mut().enumerate() {
+        set_hf_block(w, &format!("videomae.encoder.layer.{i}"), block, device);
+    }
+}
+
+/// A classifier for `config` with the weights of `w` (HF key names).
+pub(super) fn hf_classifier<B: Backend>(
+    w: &mut Weights,
+    config: &VideoMaeConfig,
+    device: &B::Device,
+) -> VideoMaeClassifier<B> {
+    let mut model = VideoMaeClassifier::<B>::init(config, device);
+    set_hf_encoder(w, &mut model.encoder, device);
+    let norm = if config.use_mean_pooling {
+        "fc_norm"
+    } else {
+        "videomae.layernorm"
+    };
+    set_norm(w, norm, &mut model.norm, device);
+    set_linear(w, "classifier", &mut model.head, true, device);
+    model
+}
+
+/// A pretraining model for `config` with the weights of `w` (HF key
+/// names). The encoder has its final norm when `use_mean_pooling` is
+/// false, as in transformers.
+pub(super) fn hf_pretraining<B: Backend>(
+    w: &mut Weights,
+    config: &VideoMaeConfig,
+    device: &B::Device,
+) -> VideoMaePretraining<B> {
+    let mut model = VideoMaePretraining::<B>::init(config, device);
+    set_hf_encoder(w, &mut model.encoder, device);
+    if config.use_mean_pooling {
+        model.encoder_norm = None;
+    } else if let Some(norm) = model.encoder_norm.as_mut() {
+        set_norm(w, "videomae.layernorm", norm, device);
+    }
+    set_linear(
+        w,
+        "encoder_to_decoder",
+        &mut model.encoder_to_decoder,
+        false,
+        device,
+    );
+    let dd = config.decoder_hidden_size;
+    if let Some(v) = w.take("mask_token", &[1, 1, dd]) {
+        model.mask_token = Param::from_tensor(tensor(v, [1, 1, dd], device));
+    }
+    for (i, block) in model.decoder.blocks.iter_mut().enumerate() {
+        set_hf_block(w, &format!("decoder.decoder_layers.{i}"), block, device);
+    }
+    set_norm(w, "decoder.norm", &mut model.decoder.norm, device);
+    set_linear(w, "decoder.head", &mut model.decoder.head, true, device);
+    model
+}
+
+/// Loads a Hugging Face folder (`config.json`, `model.safetensors`) as a
+/// classifier or a pretraining model, whichever its weights hold; `config`
+/// replaces the folder's `config.json` when given.
+pub fn load_hf<B: Backend>(
+    dir: &Path,
+    config: Option<VideoMaeConfig>,
+    device: &B::Device,
+) -> Result<(VideoMaeConfig, LoadedModel<B>), CheckpointError> {
+    let config = match config {
+        Some(c) => c,
+        None => read_config(&dir.join("config.json"))?,
+    };
+    config.validate()?;
+    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
+    let model = if w.contains(DECODER_HEAD) {
+        LoadedModel::Pretraining(Box::new(hf_pretraining(&mut w, &config, device)))
+    } else {
+        LoadedModel::Classifier(Box::new(hf_classifier(&mut w, &config, device)))
+    };
+    w.finish(|k| k.to_owned())?;
+    Ok((config, model))
+}
+
+/// Loads a Hugging Face `VideoMAEForVideoClassification` folder
+/// (`config.json`, `model.safetensors`).
+pub fn load_hf_classifier<B: Backend>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(VideoMaeConfig, VideoMaeClassifier<B>), CheckpointError> {
+    let config = read_config(&dir.join("config.json"))?;
+    config.validate()?;
+    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
+    let model = hf_classifier(&mut w, &config, device);
+    w.finish(|k| k.to_owned())?;
+    Ok((config, model))
+}
+
+/// Loads a Hugging Face `VideoMAEForPreTraining` folder (`config.json`,
+/// `model.safetensors`).
+pub fn load_hf_pretraining<B: Backend>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(VideoMaeConfig, VideoMaePretraining<B>), CheckpointError> {
+    let config = read_config(&dir.join("config.json"))?;
+    config.validate()?;
+    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
+    let model = hf_pretraining(&mut w, &config, device);
+    w.finish(|k| k.to_owned())?;
+    Ok((config, model))
+}

@@ -1,0 +1,340 @@
+//! Original VideoMAE / VideoMAE V2 `.pth` checkpoints (the PyTorch code of
+//! the papers): weights under `model` or `module` (or at the top level),
+//! an optional `_orig_mod.` prefix (`torch.compile`), fused
+//! `attn.qkv.weight` `[3D, D]` split in order q, k, v, and `q_bias` /
+//! `v_bias`. The file is read by burn-store's pickle parser, which builds
+//! tensors and dictionaries and executes no code from the file.
+//!
+//! Keys are renamed to Hugging Face's names and loaded by the same strict
+//! code; errors name the file's own keys.
+
+use std::path::Path;
+
+use burn::tensor::backend::Backend;
+use burn_store::pytorch::{PytorchError, PytorchReader};
+
+use super::hf::{DECODER_HEAD, hf_classifier, hf_pretraining};
+use super::{CheckpointError, LoadedModel, TensorMap, Weights};
+use crate::config::VideoMaeConfig;
+
+/// Block sub-keys: original name, Hugging Face name (fused qkv aside).
+const BLOCK_KEYS: [(&str, &str); 14] = [
+    ("norm1.weight", "layernorm_before.weight"),
+    ("norm1.bias", "layernorm_before.bias"),
+    ("norm2.weight", "layernorm_after.weight"),
+    ("norm2.bias", "layernorm_after.bias"),
+    ("attn.q_bias", "attention.attention.q_bias"),
+    ("attn.v_bias", "attention.attention.v_bias"),
+    ("attn.proj.weight", "attention.output.dense.weight"),
+    ("attn.proj.bias", "attention.output.dense.bias"),
+    ("mlp.fc1.weight", "intermediate.dense.weight"),
+    ("mlp.fc1.bias", "intermediate.dense.bias"),
+    ("mlp.fc2.weight", "output.dense.weight"),
+    ("mlp.fc2.bias", "output.dense.bias"),
+    ("attn.qkv.bias", "attention.attention.qkv.bias"),
+    ("attn.qkv.weight", "attention.attention.qkv.weight"),
+];
+
+/// Top-level renames: original prefix, Hugging Face prefix. Pretraining
+/// checkpoints put the encoder under `encoder.`; classifiers do not.
+const TOP_KEYS: [(&str, &str); 11] = [
+    (
+        "encoder.patch_embed.proj.",
+        "videomae.embeddings.patch_embeddings.projection.",
+    ),
+    (
+        "patch_embed.proj.",
+        "videomae.embeddings.patch_embeddings.projection.",
+    ),
+    ("encoder.blocks.", "videomae.encoder.layer."),
+    ("blocks.", "videomae.encoder.layer."),
+    ("decoder.blocks.", "decoder.decoder_layers."),
+    ("encoder.norm.", "videomae.layernorm."),
+    ("norm.", "videomae.layernorm."),
+    ("head.", "classifier."),
+    ("fc_norm.", "fc_norm."),
+    ("decoder.norm.", "decoder.norm."),
+    ("decoder.head.", "decoder.head."),
+];
+
+/// The Hugging Face name of an original key (`None`: no counterpart, kept
+/// as is and reported as unexpected). The fused `qkv.weight` maps to a
+/// pseudo-key that the loader splits.
+pub fn original_to_hf_key(key: &str) -> Option<String> {
+    if key == "mask_token" || key == "encoder_to_decoder.weight" {
+        return Some(key.to_owned());
+    }
+    for (orig, hf) in TOP_KEYS {
+        let Some(rest) = key.strip_prefix(orig) else {
+            continue;
+        };
+        if !orig.ends_with("blocks.") {
+            return Some(format!("{hf}{rest}"));
+        }
+        let (index, sub) = rest.split_once('.')?;
+        index.parse::<usize>().ok()?;
+        let (_, hf_sub) = BLOCK_KEYS.iter().find(|(o, _)| *o == sub)?;
+        return Some(format!("{hf}{index}.{hf_sub}"));
+    }
+    None
+}
+
+/// The original name of a Hugging Face key, for error messages.
+fn hf_to_original_key(key: &str, pretraining: bool) -> String {
+    let enc = if pretraining { "encoder." } else { "" };
+    for (hf, orig) in [
+        (
+            "videomae.embeddings.patch_embeddings.projection.",
+            format!("{enc}patch_embed.proj."),
+        ),
+        ("videomae.encoder.layer.", format!("{enc}blocks.")),
+        ("decoder.decoder_layers.", "decoder.blocks.".to_owned()),
+        ("videomae.layernorm.", format!("{enc}norm.")),
+        ("classifier.", "head.".to_owned()),
+    ] {
+        let Some(rest) = key.strip_prefix(hf) else {
+            continue;
+        };
+        if !hf.ends_with("layer.") && !hf.ends_with("layers.") {
+            return format!("{orig}{rest}");
+        }
+        let Some((index, sub)) = rest.split_once('.') else {
+            break;
+        };
+        let sub = match sub {
+            "attention.attention.query.weight"
+            | "attention.attention.key.weight"
+            | "attention.attention.value.weight" => "attn.qkv.weight",
+            s => BLOCK_KEYS
+                .iter()
+                .find(|(_, h)| *h == s)
+                .map_or(s, |(o, _)| o),
+        };
+        return format!("{orig}{index}.{sub}");
+    }
+    key.to_owned()
+}
+
+/// Reads the state dict of a `.pth` file: under `model`, `module` or
+/// `state_dict` when present, else the top level; `_orig_mod.` and
+/// `module.` (DataParallel) prefixes are removed.
+fn read_state_dict(path: &Path) -> Result<TensorMap, CheckpointError> {
+    let format = |message: String| CheckpointError::Format {
+        path: path.into(),
+        message,
+    };
+    let mut reader = None;
+    for key in ["model", "module", "state_dict"] {
+        match PytorchReader::with_top_level_key(path, key) {
+            Ok(r) => {
+                reader = Some(r);
+                break;
+            }
+            Err(PytorchError::KeyNotFound(_)) => continue,
+            Err(PytorchError::Io(source)) => {
+                return Err(CheckpointError::Io {
+                    path: path.into(),
+                    source,
+                });
+            }
+            // Some layouts report a missing key differently; the plain read
+            // below gives the real error if the file is bad.
+            Err(_) => continue,
+        }
+    }
+    let reader = match reader {
+        Some(r) => r,
+        None => PytorchReader::new(path).map_err(|e| format(e.to_string()))?,
+    };
+    let mut out = TensorMap::new();
+    for (name, snapshot) in reader.into_tensors() {
+        let data = snapshot
+            .to_data()
+            .map_err(|e| format(format!("tensor {name}: {e:?}")))?;
+        let shape = data.shape.to_vec();
+        let values: Vec<f32> = data
+            .convert::<f32>()
+            .to_vec()
+            .map_err(|e| format(format!("tensor {name}: {e:?}")))?;
+        let mut key = name.as_str();
+        for prefix in ["_orig_mod.", "module."] {
+            key = key.strip_prefix(prefix).unwrap_or(key);
+        }
+        if out.insert(key.to_owned(), (shape, values)).is_some() {
+            return Err(format(format!("key {key} appears twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// Renames original keys to Hugging Face's and splits each fused qkv
+/// weight into query, key and value (in that order).
+fn to_hf_names(state: TensorMap) -> TensorMap {
+    let mut out = TensorMap::new();
+    for (key, (shape, values)) in state {
+        let Some(hf) = original_to_hf_key(&key) else {
+            out.insert(key, (shape, values));
+            continue;
+        };
+        match hf.strip_suffix("qkv.weight") {
+            Some(stem) if shape.len() == 2 && shape[0] == 3 * shape[1] => {
+                let part = values.len() / 3;
+                for (i, name) in ["query", "key", "value"].iter().enumerate() {
+                    let v = values[i * part..(i + 1) * part].to_vec();
+                    out.insert(
+                        format!("{stem}{name}.weight"),
+                        (vec![shape[1], shape[1]], v),
+                    );
+                }
+            }
+            // A mis-shaped qkv stays whole and is reported unexpected.
+            _ => {
+                out.insert(hf, (shape, values));
+            }
+        }
+    }
+    out
+}
+
+/// Loads an original VideoMAE / VideoMAE V2 `.pth` checkpoint as a
+/// classifier or a pretraining model (whichever its keys hold). The file
+/// has no config: pass the model's (see [`infer_original_config`]). Any
+/// missing, unexpected or mis-shaped key fails, named as in the file.
+pub fn load_original<B: Backend>(
+    path: &Path,
+    config: &VideoMaeConfig,
+    device: &B::Device,
+) -> Result<LoadedModel<B>, CheckpointError> {
+    config.validate()?;
+    let state = to_hf_names(read_state_dict(path)?);
+    let pretraining = state.contains_key(DECODER_HEAD);
+    let mut w = Weights::new(state);
+    let model = if pretraining {
+        // The V2 pretraining encoder always ends with a norm.
+        let config = VideoMaeConfig {
+            use_mean_pooling: false,
+            ..config.clone()
+        };
+        LoadedModel::Pretraining(Box::new(hf_pretraining(&mut w, &config, device)))
+    } else {
+        // A classifier pools with fc_norm when the file has one.
+        let config = VideoMaeConfig {
+            use_mean_pooling: !w.contains("videomae.layernorm.weight"),
+            ..config.clone()
+        };
+        LoadedModel::Classifier(Box::new(hf_classifier(&mut w, &config, device)))
+    };
+    w.finish(|k| hf_to_original_key(k, pretraining))?;
+    Ok(model)
+}
+
+/// A config for an original `.pth` from its tensor shapes and the clip
+/// size it is used at: widths, depths, patch, tubelet, MLP sizes and
+/// classes come from the weights; heads from the published sizes (64-wide
+/// heads otherwise); norms use the original code's eps 1e-6.
+pub fn infer_original_config(
+    path: &Path,
+    num_frames: usize,
+    image_size: usize,
+) -> Result<VideoMaeConfig, CheckpointError> {
+    let state = to_hf_names(read_state_dict(path)?);
+    let shape = |k: &str| state.get(k).map(|(s, _)| s.clone());
+    let missing = |k: &str| CheckpointError::Keys {
+        missing: vec![k.to_owned()],
+        unexpected: vec![],
+        mismatched: vec![],
+    };
+    let embed = "videomae.embeddings.patch_embeddings.projection.weight";
+    let e = shape(embed).ok_or_else(|| missing(embed))?;
+    let [d, c, t, p, _]: [usize; 5] = e.clone().try_into().map_err(|_| CheckpointError::Keys {
+        missing: vec![],
+        unexpected: vec![],
+        mismatched: vec![(embed.to_owned(), vec![0; 5], e)],
+    })?;
+    let depth = |prefix: &str| {
+        (0..)
+            .take_while(|i| state.contains_key(&format!("{prefix}{i}.layernorm_before.weight")))
+            .count()
+    };
+    let mlp = |prefix: &str| shape(&format!("{prefix}0.intermediate.dense.weight")).map(|s| s[0]);
+    let heads = |w: usize| match w {
+        192 => 3,
+        384 => 6,
+        512 => 8,
+        768 => 12,
+        1024 | 1280 | 1408 => 16,
+        _ => (w / 64).max(1),
+    };
+    let enc = "videomae.encoder.layer.";
+    let dec = "decoder.decoder_layers.";
+    let mut config = VideoMaeConfig {
+        image_size,
+        num_frames,
+        num_channels: c,
+        tubelet_size: t,
+        patch_size: p,
+        hidden_size: d,
+        num_hidden_layers: depth(enc),
+        num_attention_heads: heads(d),
+        intermediate_size: mlp(enc).unwrap_or(4 * d),
+        layer_norm_eps: 1e-6,
+        fc_norm_eps: 1e-6,
+        use_mean_pooling: state.contains_key("fc_norm.weight"),
+        qkv_bias: state.contains_key(&format!("{enc}0.attention.attention.q_bias")),
+        ..VideoMaeConfig::default()
+    };
+    if let Some(s) = shape("classifier.weight") {
+        config.num_labels = s[0];
+    }
+    if let Some(s) = shape("encoder_to_decoder.weight") {
+        config.decoder_hidden_size = s[0];
+        config.decoder_num_attention_heads = heads(s[0]);
+        config.decoder_num_hidden_layers = depth(dec);
+        config.decoder_intermediate_size = mlp(dec).unwrap_or(4 * s[0]);
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_round_trip() {
+        for (orig, hf) in [
+            (
+                "blocks.3.attn.q_bias",
+                "videomae.encoder.layer.3.attention.attention.q_bias",
+            ),
+            (
+                "encoder.blocks.0.mlp.fc2.bias",
+                "videomae.encoder.layer.0.output.dense.bias",
+            ),
+            (
+                "decoder.blocks.1.norm1.weight",
+                "decoder.decoder_layers.1.layernorm_before.weight",
+            ),
+            (
+                "patch_embed.proj.weight",
+                "videomae.embeddings.patch_embeddings.projection.weight",
+            ),
+            ("head.bias", "classifier.bias"),
+            ("decoder.head.bias", "decoder.head.bias"),
+            ("encoder.norm.weight", "videomae.layernorm.weight"),
+        ] {
+            assert_eq!(original_to_hf_key(orig).as_deref(), Some(hf), "{orig}");
+            let pretraining = orig.starts_with("encoder") || orig.starts_with("decoder");
+            assert_eq!(hf_to_original_key(hf, pretraining), orig);
+        }
+        assert_eq!(original_to_hf_key("blocks.x.norm1.weight"), None);
+        assert_eq!(original_to_hf_key("pos_embed"), None);
+        assert_eq!(
+            hf_to_original_key(
+                "videomae.encoder.layer.2.attention.attention.key.weight",
+                false
+            ),
+            "blocks.2.attn.qkv.weight"
+        );
+    }
+}

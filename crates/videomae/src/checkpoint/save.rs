@@ -1,0 +1,169 @@
+//! tubelet's own checkpoints: the Hugging Face layout (`config.json` +
+//! `model.safetensors`), so that [`super::load_hf`] and transformers both
+//! read them. Files are written beside the target and renamed into place,
+//! so a crash never leaves a half-written checkpoint.
+
+use std::path::Path;
+
+use burn::module::Param;
+use burn::nn::conv::Conv3d;
+use burn::nn::{LayerNorm, Linear};
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+use safetensors::Dtype;
+use safetensors::tensor::TensorView;
+
+use super::{CheckpointError, LoadedModel};
+use crate::config::VideoMaeConfig;
+use crate::model::{Block, Encoder};
+
+/// Named tensors in HF layout, in the order they are collected.
+#[derive(Default)]
+struct Export(Vec<(String, Vec<usize>, Vec<u8>)>);
+
+impl Export {
+    fn put<B: Backend, const D: usize>(&mut self, key: String, t: Tensor<B, D>) {
+        let shape = t.dims().to_vec();
+        let values: Vec<f32> = t
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .expect("converted to f32");
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.0.push((key, shape, bytes));
+    }
+
+    fn param<B: Backend, const D: usize>(&mut self, key: String, p: &Param<Tensor<B, D>>) {
+        self.put(key, p.val());
+    }
+
+    fn linear<B: Backend>(&mut self, prefix: &str, l: &Linear<B>) {
+        // Burn stores [in, out]; PyTorch [out, in].
+        self.put(format!("{prefix}.weight"), l.weight.val().transpose());
+        if let Some(b) = &l.bias {
+            self.param(format!("{prefix}.bias"), b);
+        }
+    }
+
+    fn norm<B: Backend>(&mut self, prefix: &str, n: &LayerNorm<B>) {
+        self.param(format!("{prefix}.weight"), &n.gamma);
+        if let Some(b) = &n.beta {
+            self.param(format!("{prefix}.bias"), b);
+        }
+    }
+
+    fn conv<B: Backend>(&mut self, prefix: &str, c: &Conv3d<B>) {
+        self.param(format!("{prefix}.weight"), &c.weight);
+        if let Some(b) = &c.bias {
+            self.param(format!("{prefix}.bias"), b);
+        }
+    }
+
+    fn block<B: Backend>(&mut self, prefix: &str, block: &Block<B>) {
+        let a = format!("{prefix}.attention.attention");
+        let qkv = block.attn.qkv.weight.val().transpose(); // [3d, d]
+        let d = qkv.dims()[1];
+        for (i, name) in ["query", "key", "value"].iter().enumerate() {
+            self.put(
+                format!("{a}.{name}.weight"),
+                qkv.clone().narrow(0, i * d, d),
+            );
+        }
+        if let Some(q) = &block.attn.q_bias {
+            self.param(format!("{a}.q_bias"), q);
+        }
+        if let Some(v) = &block.attn.v_bias {
+            self.param(format!("{a}.v_bias"), v);
+        }
+        self.linear(
+            &format!("{prefix}.attention.output.dense"),
+            &block.attn.proj,
+        );
+        self.norm(&format!("{prefix}.layernorm_before"), &block.norm1);
+        self.norm(&format!("{prefix}.layernorm_after"), &block.norm2);
+        self.linear(&format!("{prefix}.intermediate.dense"), &block.fc1);
+        self.linear(&format!("{prefix}.output.dense"), &block.fc2);
+    }
+
+    fn encoder<B: Backend>(&mut self, e: &Encoder<B>) {
+        self.conv(
+            "videomae.embeddings.patch_embeddings.projection",
+            &e.patch_embed,
+        );
+        for (i, b) in e.blocks.iter().enumerate() {
+            self.block(&format!("videomae.encoder.layer.{i}"), b);
+        }
+    }
+}
+
+/// Saves `model` as a Hugging Face folder in `dir` (created if needed):
+/// `config.json` (the config with `architectures`, and `use_mean_pooling`
+/// set to what the weights hold) and `model.safetensors`.
+pub fn save_hf<B: Backend>(
+    model: &LoadedModel<B>,
+    config: &VideoMaeConfig,
+    dir: &Path,
+) -> Result<(), CheckpointError> {
+    let mut export = Export::default();
+    let mut config = config.clone();
+    let architecture = match model {
+        LoadedModel::Classifier(m) => {
+            export.encoder(&m.encoder);
+            config.use_mean_pooling = m.uses_mean_pooling();
+            let norm = if m.uses_mean_pooling() {
+                "fc_norm"
+            } else {
+                "videomae.layernorm"
+            };
+            export.norm(norm, &m.norm);
+            export.linear("classifier", &m.head);
+            config.num_labels = m.head.weight.dims()[1];
+            "VideoMAEForVideoClassification"
+        }
+        LoadedModel::Pretraining(m) => {
+            export.encoder(&m.encoder);
+            // transformers keeps the encoder norm exactly when this is false.
+            config.use_mean_pooling = m.encoder_norm.is_none();
+            if let Some(n) = &m.encoder_norm {
+                export.norm("videomae.layernorm", n);
+            }
+            export.linear("encoder_to_decoder", &m.encoder_to_decoder);
+            export.param("mask_token".into(), &m.mask_token);
+            for (i, b) in m.decoder.blocks.iter().enumerate() {
+                export.block(&format!("decoder.decoder_layers.{i}"), b);
+            }
+            export.norm("decoder.norm", &m.decoder.norm);
+            export.linear("decoder.head", &m.decoder.head);
+            "VideoMAEForPreTraining"
+        }
+    };
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| CheckpointError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut json = serde_json::to_value(&config).expect("config serialises");
+    json["architectures"] = serde_json::json!([architecture]);
+    json["model_type"] = serde_json::json!("videomae");
+    let text = serde_json::to_string_pretty(&json).expect("json serialises") + "\n";
+    let views = export
+        .0
+        .iter()
+        .map(|(k, shape, bytes)| {
+            let view = TensorView::new(Dtype::F32, shape.clone(), bytes).expect("f32 bytes");
+            (k.clone(), view)
+        })
+        .collect::<Vec<_>>();
+    let weights = dir.join("model.safetensors");
+    let tmp = dir.join(".model.safetensors.tmp");
+    safetensors::serialize_to_file(views, None, &tmp).map_err(|e| CheckpointError::Format {
+        path: tmp.clone(),
+        message: e.to_string(),
+    })?;
+    std::fs::rename(&tmp, &weights).map_err(io(&weights))?;
+    let config_path = dir.join("config.json");
+    let tmp = dir.join(".config.json.tmp");
+    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &config_path).map_err(io(&config_path))?;
+    Ok(())
+}
