@@ -114,6 +114,11 @@ impl Default for VideoMaeConfig {
     }
 }
 
+/// Burn's config trait: `save(path)` / `load(path)` as JSON, as Burn
+/// saves configs next to artifacts. `load` does not validate; checkpoint
+/// loaders do.
+impl burn::config::Config for VideoMaeConfig {}
+
 impl VideoMaeConfig {
     fn sized(
         d: usize,
@@ -366,6 +371,19 @@ mod tests {
             c.validate().unwrap();
             assert_eq!(c.layer_norm_eps, 1e-6);
         }
+    }
+
+    #[test]
+    fn burn_config_save_and_load_round_trip() {
+        use burn::config::Config;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let config = VideoMaeConfig::giant().with_labels(51);
+        config.save(&path).unwrap();
+        assert_eq!(VideoMaeConfig::load(&path).unwrap(), config);
+        // The file is HF-named JSON: the HF reader takes it too.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(VideoMaeConfig::from_hf_json(&text).unwrap(), config);
     }
 
     #[test]
