@@ -211,14 +211,22 @@ impl<B: Backend> Encoder<B> {
     /// weight flattened in the same `(channel, t, y, x)` order: the same
     /// function, and on the CPU backend much faster than its conv kernel.
     pub fn embed_patches(&self, patches: Tensor<B, 3>) -> Tensor<B, 3> {
-        let [_, n, k] = patches.dims();
+        let x = self.project_patches(patches);
+        let [_, n, d] = x.dims();
+        x + self.pos.clone().reshape([1, n, d])
+    }
+
+    /// The Conv3d applied to patches `(batch, tokens, values)`, without
+    /// positions: `(batch, tokens, d)`.
+    pub fn project_patches(&self, patches: Tensor<B, 3>) -> Tensor<B, 3> {
+        let [_, _, k] = patches.dims();
         let [d, ..] = self.patch_embed.weight.dims();
         let w = self.patch_embed.weight.val().reshape([d, k]).transpose();
-        let mut x = patches.matmul(w.reshape([1, k, d]));
-        if let Some(bias) = &self.patch_embed.bias {
-            x = x + bias.val().reshape([1, 1, d]);
+        let x = patches.matmul(w.reshape([1, k, d]));
+        match &self.patch_embed.bias {
+            Some(bias) => x + bias.val().reshape([1, 1, d]),
+            None => x,
         }
-        x + self.pos.clone().reshape([1, n, d])
     }
 
     /// The fixed sinusoid positions, `(tokens, d)`.

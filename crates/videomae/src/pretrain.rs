@@ -271,18 +271,8 @@ impl<B: Backend> VideoMaePretraining<B> {
             .reshape([b * n, k])
             .select(0, rows)
             .reshape([b, v, k]);
-        let [d, ..] = self.encoder.patch_embed.weight.dims();
-        let w = self
-            .encoder
-            .patch_embed
-            .weight
-            .val()
-            .reshape([d, k])
-            .transpose();
-        let mut x = picked.matmul(w.reshape([1, k, d]));
-        if let Some(bias) = &self.encoder.patch_embed.bias {
-            x = x + bias.val().reshape([1, 1, d]);
-        }
+        let x = self.encoder.project_patches(picked);
+        let [_, _, d] = x.dims();
         let pos = self.encoder.positions();
         let rows = flat_rows::<B>(&masks.visible, v, 0, &x.device());
         x + pos.select(0, rows).reshape([b, v, d])
@@ -299,8 +289,8 @@ impl<B: Backend> VideoMaePretraining<B> {
             .forward(self.encode_patches(patches.clone(), masks));
         let [b, v, dd] = visible.dims();
         let m = masks.max_decode();
-        let vis_idx = index_tensor::<B>(&masks.visible, v, &device);
-        let dec_idx = index_tensor::<B>(&masks.decode, m, &device);
+        let vis_idx = flat_rows::<B>(&masks.visible, v, 0, &device).reshape([b, v]);
+        let dec_idx = flat_rows::<B>(&masks.decode, m, 0, &device).reshape([b, m]);
         let pos = |idx: Tensor<B, 2, Int>, k: usize| {
             self.decoder_pos
                 .clone()
@@ -385,20 +375,6 @@ fn flat_rows<B: Backend>(
         flat.extend(std::iter::repeat_n((i * stride) as i64, width - r.len()));
     }
     Tensor::from_data(TensorData::new(flat, [rows.len() * width]), device)
-}
-
-/// Row-major `(rows, width)` index tensor, short rows padded with 0.
-fn index_tensor<B: Backend>(
-    rows: &[Vec<usize>],
-    width: usize,
-    device: &B::Device,
-) -> Tensor<B, 2, Int> {
-    let mut flat = Vec::with_capacity(rows.len() * width);
-    for r in rows {
-        flat.extend(r.iter().map(|&i| i as i64));
-        flat.extend(std::iter::repeat_n(0i64, width - r.len()));
-    }
-    Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device)
 }
 
 /// `(rows, width)`: 1 where a row has an entry, 0 in its padding.

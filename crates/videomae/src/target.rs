@@ -6,7 +6,6 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::config::VideoMaeConfig;
-use crate::model::patchify;
 
 /// ImageNet mean, RGB (inputs are normalised with it).
 pub const IMAGENET_MEAN: [f64; 3] = [0.485, 0.456, 0.406];
@@ -81,24 +80,8 @@ pub fn pixel_target(pixels: &[f32], batch: usize, config: &VideoMaeConfig) -> Ve
     out
 }
 
-/// [`pixel_target`] as tensor ops on any backend: `(batch, tokens,
-/// 3 x tubelet x patch^2)` from ImageNet-normalised `pixels` `(batch,
-/// frames, 3, height, width)`, normalised per token and channel when
-/// `norm_pix` (unbiased std + 1e-6), channel fastest. It is a constant of
-/// the loss: no gradient flows into the pixels.
-pub fn pixel_target_tensor<B: Backend>(
-    pixels: Tensor<B, 5>,
-    tubelet: usize,
-    patch: usize,
-    norm_pix: bool,
-) -> Tensor<B, 3> {
-    let target = patch_target(patchify(pixels, tubelet, patch), norm_pix);
-    let [b, n, c, l] = target.dims();
-    // (b, n, channels, values) -> channel fastest.
-    target.swap_dims(2, 3).reshape([b, n, l * c])
-}
-
-/// The target of [`crate::model::patchify`]'s patches `(batch, tokens,
+/// [`pixel_target`] as tensor ops on any backend, from
+/// [`crate::model::patchify`]'s patches `(batch, tokens,
 /// 3 x values)` in the patches' channel-major order `(batch, tokens, 3,
 /// values)`: un-normalised pixels, or with `norm_pix` each token and
 /// channel normalised by its mean and unbiased std + 1e-6. The reductions

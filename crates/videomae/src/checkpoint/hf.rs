@@ -145,6 +145,27 @@ pub(super) fn hf_pretraining<B: Backend>(
     model
 }
 
+/// Reads `dir`'s config (unless given) and weights, builds a model from
+/// them with `build`, and fails unless every key was used.
+fn load_hf_with<M>(
+    dir: &Path,
+    config: Option<VideoMaeConfig>,
+    build: impl FnOnce(&mut Weights, &VideoMaeConfig) -> M,
+) -> Result<(VideoMaeConfig, M), CheckpointError> {
+    let config = match config {
+        Some(c) => {
+            c.validate()?;
+            c
+        }
+        // from_hf_json validates.
+        None => read_config(&dir.join("config.json"))?,
+    };
+    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
+    let model = build(&mut w, &config);
+    w.finish(|k| k.to_owned())?;
+    Ok((config, model))
+}
+
 /// Loads a Hugging Face folder (`config.json`, `model.safetensors`) as a
 /// classifier or a pretraining model, whichever its weights hold; `config`
 /// replaces the folder's `config.json` when given.
@@ -153,19 +174,13 @@ pub fn load_hf<B: Backend>(
     config: Option<VideoMaeConfig>,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, LoadedModel<B>), CheckpointError> {
-    let config = match config {
-        Some(c) => c,
-        None => read_config(&dir.join("config.json"))?,
-    };
-    config.validate()?;
-    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
-    let model = if w.contains(DECODER_HEAD) {
-        LoadedModel::Pretraining(Box::new(hf_pretraining(&mut w, &config, device)))
-    } else {
-        LoadedModel::Classifier(Box::new(hf_classifier(&mut w, &config, device)))
-    };
-    w.finish(|k| k.to_owned())?;
-    Ok((config, model))
+    load_hf_with(dir, config, |w, config| {
+        if w.contains(DECODER_HEAD) {
+            LoadedModel::Pretraining(Box::new(hf_pretraining(w, config, device)))
+        } else {
+            LoadedModel::Classifier(Box::new(hf_classifier(w, config, device)))
+        }
+    })
 }
 
 /// Loads a Hugging Face `VideoMAEForVideoClassification` folder
@@ -174,12 +189,7 @@ pub fn load_hf_classifier<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, VideoMaeClassifier<B>), CheckpointError> {
-    let config = read_config(&dir.join("config.json"))?;
-    config.validate()?;
-    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
-    let model = hf_classifier(&mut w, &config, device);
-    w.finish(|k| k.to_owned())?;
-    Ok((config, model))
+    load_hf_with(dir, None, |w, config| hf_classifier(w, config, device))
 }
 
 /// Loads a Hugging Face `VideoMAEForPreTraining` folder (`config.json`,
@@ -188,10 +198,5 @@ pub fn load_hf_pretraining<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, VideoMaePretraining<B>), CheckpointError> {
-    let config = read_config(&dir.join("config.json"))?;
-    config.validate()?;
-    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
-    let model = hf_pretraining(&mut w, &config, device);
-    w.finish(|k| k.to_owned())?;
-    Ok((config, model))
+    load_hf_with(dir, None, |w, config| hf_pretraining(w, config, device))
 }
