@@ -1,9 +1,6 @@
 //! # frame-select: decode-once vision selection of clips
 //!
-//! **Status: not implemented yet** (planned in the frame-select issue). This
-//! crate exposes no API today; nothing here pretends to work.
-//!
-//! ## Role
+//! //! ## Role
 //! The vision stage of the tubelet data engine. From one decoding pass per
 //! video (video-rs over FFmpeg) it detects shots (PySceneDetect-equivalent
 //! content and adaptive detectors), keeps the longest scene, scores frame
@@ -19,3 +16,6 @@
 //! `curation-core`'s WebDataset shards.
 
 #![deny(missing_docs)]
+
+pub mod detect;
+pub mod video;

@@ -1,0 +1,81 @@
+//! Person detection behind one trait, so the selection pipeline does not care
+//! which detector runs.
+//!
+//! Two detectors ship: [`hog::HogPeopleDetector`] (CPU, no download: HOG +
+//! linear SVM with OpenCV's default people-detector coefficients) and
+//! [`yolo::YoloV8`] (the published system's choice; Burn, weights converted
+//! from an Ultralytics checkpoint by `tools/convert_yolov8.py`).
+
+pub mod hog;
+pub mod yolo;
+
+use ndarray::ArrayView3;
+
+/// One detected person, in pixel coordinates of the frame given to
+/// [`PersonDetector::detect`] (x to the right, y down, `x0 <= x1`,
+/// `y0 <= y1`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Detection {
+    /// Left edge.
+    pub x0: f32,
+    /// Top edge.
+    pub y0: f32,
+    /// Right edge (exclusive in the pixel sense: `x1 - x0` is the width).
+    pub x1: f32,
+    /// Bottom edge.
+    pub y1: f32,
+    /// Detector confidence; its scale depends on the detector (SVM margin
+    /// for HOG, class probability for YOLOv8).
+    pub score: f32,
+}
+
+impl Detection {
+    /// Box area (zero for degenerate boxes).
+    pub fn area(&self) -> f32 {
+        (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
+    }
+
+    /// Intersection over union with another box (0 when both are empty).
+    pub fn iou(&self, other: &Detection) -> f32 {
+        let w = (self.x1.min(other.x1) - self.x0.max(other.x0)).max(0.0);
+        let h = (self.y1.min(other.y1) - self.y0.max(other.y0)).max(0.0);
+        let inter = w * h;
+        let union = self.area() + other.area() - inter;
+        if union > 0.0 { inter / union } else { 0.0 }
+    }
+}
+
+/// Why a detector could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    /// The frame is not `height x width x 3` RGB, or is too small for the
+    /// detector's window.
+    #[error("frame of shape {shape:?} cannot be used: {reason}")]
+    BadFrame {
+        /// The frame's shape as given.
+        shape: Vec<usize>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Detector weights could not be read or do not fit the model.
+    #[error("detector weights {path}: {reason}")]
+    Weights {
+        /// The weights file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// A person detector: RGB frame in, person boxes out.
+///
+/// Frames are `height x width x 3` `u8` arrays in RGB order, as
+/// [`crate::video`] decodes them. Implementations must be usable from
+/// several threads at once (the pipeline runs videos in parallel).
+pub trait PersonDetector: Send + Sync {
+    /// Short name for reports and sidecars (`"hog"`, `"yolov8n"`, ...).
+    fn name(&self) -> &str;
+
+    /// Person boxes found in `frame`, best first.
+    fn detect(&self, frame: ArrayView3<'_, u8>) -> Result<Vec<Detection>, DetectError>;
+}

@@ -1,0 +1,1 @@
+//! YOLOv8 person detector in Burn. (Being implemented on the `yolo` branch.)

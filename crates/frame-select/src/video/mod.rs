@@ -1,0 +1,1 @@
+//! Video I/O over FFmpeg (video-rs): probe, sequential decode, seek, sampling.
