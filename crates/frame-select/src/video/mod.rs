@@ -1,1 +1,50 @@
-//! Video I/O over FFmpeg (video-rs): probe, sequential decode, seek, sampling.
+//! Video I/O over FFmpeg: probe, sequential decode (optionally downscaled
+//! inside FFmpeg's scaler), seek, sampling of given frame indices, and clip
+//! writing.
+//!
+//! This module is the one decoding API of tubelet: frame selection uses it
+//! for its single decoding pass and the pretraining loader reuses it for
+//! clip sampling (docs/ARCHITECTURE.md says why it lives here rather than in
+//! `curation-core`).
+//!
+//! Frames are `height x width x 3` RGB `u8` arrays ([`DecodedFrame::rgb`]);
+//! [`DecodedFrame::to_image`] gives an `image::RgbImage`. Frame indices count
+//! decoded frames from 0 in presentation order, as OpenCV's
+//! `CAP_PROP_POS_FRAMES` and PySceneDetect do.
+//!
+//! ```no_run
+//! use frame_select::video::{DecodeOptions, VideoReader};
+//! let mut reader = VideoReader::open("walk.mp4", &DecodeOptions::default())?;
+//! println!("{:?}", reader.info());
+//! while let Some(frame) = reader.next_frame()? {
+//!     println!("frame {} at {:.3} s: {:?}", frame.index, frame.time_s, frame.rgb.dim());
+//! }
+//! # Ok::<(), frame_select::video::VideoError>(())
+//! ```
+
+mod error;
+mod probe;
+mod reader;
+mod sample;
+mod write;
+
+pub use error::VideoError;
+pub use probe::{VideoInfo, probe};
+pub use reader::{DecodeOptions, DecodedFrame, Resize, VideoReader};
+pub use sample::{sample_frames, sample_frames_lenient};
+pub use write::{ClipMethod, ClipRequest, WrittenClip, write_clip};
+
+use std::sync::Once;
+use video_rs::ffmpeg;
+
+/// Initialises FFmpeg once per process and silences its log: decode problems
+/// reach callers as [`VideoError`]s and counters, not as stderr noise in the
+/// host program.
+pub(crate) fn init_ffmpeg() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // `init` only registers devices on FFmpeg >= 5; it cannot fail there.
+        let _ = ffmpeg::init();
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
+    });
+}

@@ -1,0 +1,154 @@
+//! What a video file holds, read from its container without decoding.
+
+use std::path::{Path, PathBuf};
+
+use video_rs::ffmpeg;
+
+use super::{VideoError, init_ffmpeg};
+
+/// Stream facts of a video file (its best video stream).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VideoInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Coded width in pixels (before rotation).
+    pub width: u32,
+    /// Coded height in pixels (before rotation).
+    pub height: u32,
+    /// Frame rate: the stream's average rate, else its real base rate.
+    pub fps: f64,
+    /// Frame count the container declares, if it declares one.
+    pub frame_count: Option<u64>,
+    /// Duration in seconds (stream, else container), if known.
+    pub duration_s: Option<f64>,
+    /// Codec name (`h264`, `mpeg4`, `cinepak`, ...).
+    pub codec: String,
+    /// Pixel format the decoder produces (`yuv420p`, `rgb24`, ...).
+    pub pixel_format: String,
+    /// Display rotation in degrees clockwise (0, 90, 180, 270) from the
+    /// stream's display matrix; phone videos often carry 90.
+    pub rotation_degrees: i32,
+    /// Index of the video stream in the container.
+    pub stream_index: usize,
+}
+
+impl VideoInfo {
+    /// Frame count: the declared one, else `duration * fps` rounded.
+    pub fn estimated_frames(&self) -> Option<u64> {
+        self.frame_count.or_else(|| {
+            self.duration_s
+                .map(|d| (d * self.fps).round().max(0.0) as u64)
+        })
+    }
+}
+
+/// Reads [`VideoInfo`] from `path` without decoding frames.
+pub fn probe(path: impl AsRef<Path>) -> Result<VideoInfo, VideoError> {
+    let (input, info) = open_input(path.as_ref())?;
+    drop(input);
+    Ok(info)
+}
+
+/// Opens the container, checks it has a decodable video stream and returns
+/// it with its [`VideoInfo`].
+pub(crate) fn open_input(
+    path: &Path,
+) -> Result<(ffmpeg::format::context::Input, VideoInfo), VideoError> {
+    init_ffmpeg();
+    let meta = std::fs::metadata(path).map_err(|source| VideoError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(VideoError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(VideoError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let input = ffmpeg::format::input(&path).map_err(|e| VideoError::NotMedia {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let stream = input
+        .streams()
+        .best(ffmpeg::media::Type::Video)
+        .ok_or_else(|| VideoError::NoVideoStream {
+            path: path.to_path_buf(),
+        })?;
+    let params = stream.parameters();
+    let codec = params.id().name().to_string();
+    let ctx = ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| {
+        VideoError::Unsupported {
+            path: path.to_path_buf(),
+            codec: codec.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    let decoder = ctx.decoder().video().map_err(|e| VideoError::Unsupported {
+        path: path.to_path_buf(),
+        codec: codec.clone(),
+        reason: e.to_string(),
+    })?;
+    if decoder.width() == 0 || decoder.height() == 0 {
+        return Err(VideoError::Unsupported {
+            path: path.to_path_buf(),
+            codec,
+            reason: "stream declares no frame size".into(),
+        });
+    }
+    let fps = rate_of(stream.avg_frame_rate())
+        .or_else(|| rate_of(stream.rate()))
+        .unwrap_or(0.0);
+    let tb = stream.time_base();
+    let duration_s = if stream.duration() > 0 {
+        Some(stream.duration() as f64 * f64::from(tb))
+    } else if input.duration() > 0 {
+        Some(input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE))
+    } else {
+        None
+    };
+    let frame_count = (stream.frames() > 0).then_some(stream.frames() as u64);
+    let pixel_format = format!("{:?}", decoder.format()).to_lowercase();
+    let info = VideoInfo {
+        path: path.to_path_buf(),
+        width: decoder.width(),
+        height: decoder.height(),
+        fps,
+        frame_count,
+        duration_s,
+        codec,
+        pixel_format,
+        rotation_degrees: rotation_of(&stream),
+        stream_index: stream.index(),
+    };
+    Ok((input, info))
+}
+
+fn rate_of(r: ffmpeg::Rational) -> Option<f64> {
+    (r.numerator() > 0 && r.denominator() > 0).then(|| f64::from(r))
+}
+
+/// Clockwise display rotation from the stream's display matrix, snapped to a
+/// multiple of 90 degrees.
+fn rotation_of(stream: &ffmpeg::format::stream::Stream) -> i32 {
+    for side in stream.side_data() {
+        if side.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix
+            && side.data().len() >= 36
+        {
+            // SAFETY: the display matrix side data is 9 int32 values (36
+            // bytes, checked above); av_display_rotation_get only reads them.
+            let ccw =
+                unsafe { ffmpeg::ffi::av_display_rotation_get(side.data().as_ptr().cast::<i32>()) };
+            if ccw.is_finite() {
+                let cw = (-ccw).rem_euclid(360.0);
+                return (((cw / 90.0).round() as i32) * 90).rem_euclid(360);
+            }
+        }
+    }
+    0
+}

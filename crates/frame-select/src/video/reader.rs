@@ -1,0 +1,409 @@
+//! Sequential decoding with optional downscale, and seeking.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array3;
+use video_rs::ffmpeg;
+use video_rs::ffmpeg::format::Pixel;
+use video_rs::ffmpeg::software::scaling;
+
+use super::VideoError;
+use super::probe::{VideoInfo, open_input};
+
+/// Output size of decoded frames; the scaling happens inside FFmpeg's
+/// scaler, in the same call as the conversion to RGB, so a downscaled decode
+/// costs about the same as a full-size one.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resize {
+    /// Exactly this size.
+    Exact {
+        /// Output width.
+        width: u32,
+        /// Output height.
+        height: u32,
+    },
+    /// Keep the aspect ratio; shrink (never enlarge) so the width is at most
+    /// this many pixels. Sizes are rounded to even numbers.
+    MaxWidth(u32),
+}
+
+impl Resize {
+    fn output_size(self, width: u32, height: u32) -> Option<(u32, u32)> {
+        match self {
+            Resize::Exact { width, height } if width > 0 && height > 0 => Some((width, height)),
+            Resize::Exact { .. } | Resize::MaxWidth(0) => None,
+            Resize::MaxWidth(max) if width <= max => Some((width, height)),
+            Resize::MaxWidth(max) => {
+                let h = (f64::from(height) * f64::from(max) / f64::from(width)).round() as u32;
+                Some((max & !1, (h & !1).max(2)))
+            }
+        }
+    }
+}
+
+/// How to decode.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DecodeOptions {
+    /// Output size; `None` keeps the coded size.
+    pub resize: Option<Resize>,
+    /// Decoder threads; 0 lets FFmpeg pick (one per core), as the `ffmpeg`
+    /// command does.
+    pub threads: usize,
+    /// Packets in a row that may fail to decode before the stream counts as
+    /// broken. Single bad packets are common in real uploads (FFmpeg's own
+    /// command skips them too); each one is counted in
+    /// [`VideoReader::failed_packets`].
+    pub max_consecutive_failures: u32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            resize: None,
+            threads: 0,
+            max_consecutive_failures: 16,
+        }
+    }
+}
+
+/// One decoded frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedFrame {
+    /// Index in presentation order, from 0.
+    pub index: u64,
+    /// Presentation time in seconds from the stream start.
+    pub time_s: f64,
+    /// Pixels, `height x width x 3`, RGB.
+    pub rgb: Array3<u8>,
+}
+
+impl DecodedFrame {
+    /// The pixels as an `image` buffer (copies).
+    pub fn to_image(&self) -> image::RgbImage {
+        let (h, w, _) = self.rgb.dim();
+        let data: Vec<u8> = self.rgb.iter().copied().collect();
+        image::RgbImage::from_raw(w as u32, h as u32, data)
+            .expect("an h x w x 3 array has exactly w * h * 3 bytes")
+    }
+}
+
+/// A video opened for decoding.
+pub struct VideoReader {
+    path: PathBuf,
+    info: VideoInfo,
+    input: ffmpeg::format::context::Input,
+    decoder: ffmpeg::decoder::Video,
+    resize: Option<Resize>,
+    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    raw: ffmpeg::frame::Video,
+    rgb: ffmpeg::frame::Video,
+    time_base: f64,
+    start_pts: i64,
+    next_index: u64,
+    draining: bool,
+    finished: bool,
+    consecutive_failures: u32,
+    max_consecutive_failures: u32,
+    failed_packets: u64,
+    /// `raw` holds a decoded frame not yet handed out (left by a seek).
+    pending: bool,
+    /// Timestamp of the pending frame.
+    pending_ts: Option<i64>,
+}
+
+impl VideoReader {
+    /// Opens `path` for decoding.
+    pub fn open(path: impl AsRef<Path>, options: &DecodeOptions) -> Result<Self, VideoError> {
+        let path = path.as_ref();
+        let (input, info) = open_input(path)?;
+        let stream = input
+            .stream(info.stream_index)
+            .expect("open_input returned this stream index");
+        let unsupported = |e: ffmpeg::Error| VideoError::Unsupported {
+            path: path.to_path_buf(),
+            codec: info.codec.clone(),
+            reason: e.to_string(),
+        };
+        let mut ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+            .map_err(unsupported)?;
+        ctx.set_threading(ffmpeg::codec::threading::Config {
+            kind: ffmpeg::codec::threading::Type::Frame,
+            count: options.threads,
+            ..Default::default()
+        });
+        let decoder = ctx.decoder().video().map_err(unsupported)?;
+        if let Some(resize) = options.resize
+            && resize.output_size(info.width, info.height).is_none()
+        {
+            return Err(VideoError::BadRequest {
+                path: path.to_path_buf(),
+                reason: format!("invalid output size {resize:?}"),
+            });
+        }
+        let time_base = f64::from(stream.time_base());
+        let start_pts = if stream.start_time() == ffmpeg::ffi::AV_NOPTS_VALUE {
+            0
+        } else {
+            stream.start_time()
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            info,
+            input,
+            decoder,
+            resize: options.resize,
+            scaler: None,
+            raw: ffmpeg::frame::Video::empty(),
+            rgb: ffmpeg::frame::Video::empty(),
+            time_base,
+            start_pts,
+            next_index: 0,
+            draining: false,
+            finished: false,
+            consecutive_failures: 0,
+            max_consecutive_failures: options.max_consecutive_failures.max(1),
+            failed_packets: 0,
+            pending: false,
+            pending_ts: None,
+        })
+    }
+
+    /// Stream facts.
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    /// Size of the frames this reader returns, `(width, height)`.
+    pub fn output_size(&self) -> (u32, u32) {
+        match self.resize {
+            Some(r) => r
+                .output_size(self.info.width, self.info.height)
+                .expect("checked in open"),
+            None => (self.info.width, self.info.height),
+        }
+    }
+
+    /// Packets that failed to decode and were skipped so far.
+    pub fn failed_packets(&self) -> u64 {
+        self.failed_packets
+    }
+
+    /// Index the next decoded frame will get.
+    pub fn position(&self) -> u64 {
+        self.next_index
+    }
+
+    /// Decodes the next frame; `Ok(None)` at the end of the stream. After an
+    /// `Err` the reader is finished; frames returned before stay valid.
+    pub fn next_frame(&mut self) -> Result<Option<DecodedFrame>, VideoError> {
+        match self.advance()? {
+            Some((index, time_s)) => Ok(Some(DecodedFrame {
+                index,
+                time_s,
+                rgb: self.convert()?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes the next frame without converting it to RGB (cheap skipping);
+    /// returns its index and time, `None` at the end.
+    pub fn skip_frame(&mut self) -> Result<Option<(u64, f64)>, VideoError> {
+        self.advance()
+    }
+
+    /// Positions the reader so that the next decoded frame is `index` (by
+    /// timestamp: seeks to the keyframe at or before it, then decodes
+    /// forward). Frames are then numbered from their timestamps, which
+    /// equals the decode count for constant-frame-rate files.
+    pub fn seek_to_frame(&mut self, index: u64) -> Result<(), VideoError> {
+        if index == self.next_index && !self.finished {
+            return Ok(());
+        }
+        let fps = self.info.fps;
+        if fps <= 0.0 {
+            return Err(self.bad(format!("cannot seek to frame {index}: frame rate unknown")));
+        }
+        // Seek target in AV_TIME_BASE units, half a frame early so rounding
+        // never lands after the wanted frame.
+        let seconds = (index as f64 - 0.5).max(0.0) / fps;
+        let ts = (seconds * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+        self.input
+            .seek(ts, ..ts)
+            .map_err(|e| self.bad(format!("seek to frame {index} failed: {e}")))?;
+        self.decoder.flush();
+        self.draining = false;
+        self.pending = false;
+        self.finished = false;
+        self.next_index = 0;
+        loop {
+            let Some(decoded) = self.decode_raw()? else {
+                return Err(self.bad(format!("frame {index} is past the end of the video")));
+            };
+            let found = self
+                .index_from_timestamp(decoded)
+                .unwrap_or(self.next_index);
+            if found >= index {
+                // Keep this frame for the next call.
+                self.next_index = found;
+                self.pending = true;
+                self.pending_ts = decoded;
+                return Ok(());
+            }
+            self.next_index = found + 1;
+        }
+    }
+
+    fn bad(&self, reason: String) -> VideoError {
+        VideoError::BadRequest {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    fn index_from_timestamp(&self, ts: Option<i64>) -> Option<u64> {
+        let ts = ts?;
+        let seconds = (ts - self.start_pts) as f64 * self.time_base;
+        Some((seconds * self.info.fps).round().max(0.0) as u64)
+    }
+
+    /// Decodes one frame into `raw`; `Some(timestamp)` when one was decoded,
+    /// `None` at the end.
+    fn decode_raw(&mut self) -> Result<Option<Option<i64>>, VideoError> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            match self.decoder.receive_frame(&mut self.raw) {
+                Ok(()) => {
+                    self.consecutive_failures = 0;
+                    return Ok(Some(self.raw.timestamp().or(self.raw.pts())));
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {}
+                Err(e) => {
+                    // A frame that failed inside a threaded decoder: skip it
+                    // like a bad packet.
+                    self.note_failure(e)?;
+                    continue;
+                }
+            }
+            if self.draining {
+                self.finished = true;
+                return Ok(None);
+            }
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) => {
+                    if packet.stream() != self.info.stream_index {
+                        continue;
+                    }
+                    // Zero-size packets carry no picture (AVI "drop" chunks);
+                    // sending one would signal end of stream to the decoder.
+                    if packet.size() == 0 {
+                        continue;
+                    }
+                    if let Err(e) = self.decoder.send_packet(&packet) {
+                        self.note_failure(e)?;
+                    }
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    self.draining = true;
+                    // Cannot fail on an opened decoder except when already
+                    // draining, which the flag rules out.
+                    let _ = self.decoder.send_eof();
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Err(VideoError::Broken {
+                        path: self.path.clone(),
+                        frames_decoded: self.next_index,
+                        reason: format!("container read failed: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn note_failure(&mut self, e: ffmpeg::Error) -> Result<(), VideoError> {
+        self.failed_packets += 1;
+        self.consecutive_failures += 1;
+        if self.consecutive_failures >= self.max_consecutive_failures {
+            self.finished = true;
+            return Err(VideoError::Broken {
+                path: self.path.clone(),
+                frames_decoded: self.next_index,
+                reason: format!(
+                    "{} packets in a row failed to decode, last: {e}",
+                    self.consecutive_failures
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<Option<(u64, f64)>, VideoError> {
+        let ts = if self.pending {
+            self.pending = false;
+            self.pending_ts
+        } else {
+            match self.decode_raw()? {
+                Some(ts) => ts,
+                None => return Ok(None),
+            }
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        let time_s = match ts {
+            Some(ts) => (ts - self.start_pts) as f64 * self.time_base,
+            None if self.info.fps > 0.0 => index as f64 / self.info.fps,
+            None => 0.0,
+        };
+        Ok(Some((index, time_s)))
+    }
+
+    /// Converts `raw` to an RGB array of the output size.
+    fn convert(&mut self) -> Result<Array3<u8>, VideoError> {
+        let (w, h) = (self.raw.width(), self.raw.height());
+        let (ow, oh) = match self.resize {
+            Some(r) => r.output_size(w, h).expect("checked in open"),
+            None => (w, h),
+        };
+        let format = self.raw.format();
+        let stale =
+            !matches!(&self.scaler, Some((f, sw, sh, _)) if *f == format && *sw == w && *sh == h);
+        if stale {
+            // Bicubic, as OpenCV's FFmpeg capture uses: at the coded size it
+            // only converts colours, so pixels match OpenCV's decoding.
+            let ctx =
+                scaling::Context::get(format, w, h, Pixel::RGB24, ow, oh, scaling::Flags::BICUBIC)
+                    .map_err(|e| VideoError::Unsupported {
+                        path: self.path.clone(),
+                        codec: self.info.codec.clone(),
+                        reason: format!("no conversion from {format:?} to RGB: {e}"),
+                    })?;
+            self.scaler = Some((format, w, h, ctx));
+        }
+        let (_, _, _, ctx) = self.scaler.as_mut().expect("set above");
+        ctx.run(&self.raw, &mut self.rgb)
+            .map_err(|e| VideoError::Broken {
+                path: self.path.clone(),
+                frames_decoded: self.next_index,
+                reason: format!("colour conversion failed: {e}"),
+            })?;
+        let stride = self.rgb.stride(0);
+        let data = self.rgb.data(0);
+        let row = ow as usize * 3;
+        let mut out = Vec::with_capacity(row * oh as usize);
+        for y in 0..oh as usize {
+            out.extend_from_slice(&data[y * stride..y * stride + row]);
+        }
+        Ok(Array3::from_shape_vec((oh as usize, ow as usize, 3), out)
+            .expect("rows were copied to exactly h * w * 3 bytes"))
+    }
+}
