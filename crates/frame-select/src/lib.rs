@@ -18,4 +18,6 @@
 #![deny(missing_docs)]
 
 pub mod detect;
+pub mod hash;
+pub mod quality;
 pub mod video;
