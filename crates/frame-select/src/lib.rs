@@ -20,4 +20,5 @@
 pub mod detect;
 pub mod hash;
 pub mod quality;
+pub mod scene;
 pub mod video;

@@ -357,8 +357,14 @@ mod tests {
         let x =
             Tensor::<Flex, 3>::random([1, 4, 8], Distribution::Default, &device).repeat_dim(0, 64);
         // Inference (no autodiff): the rate changes nothing.
-        let plain = rows(block::<Flex>(0.0, &device).forward(x.clone(), None));
-        let infer = rows(block::<Flex>(0.5, &device).forward(x.clone(), None));
+        // One set of weights for both rates: tests run in parallel and share
+        // the backend's RNG, and Burn draws parameters lazily on first use,
+        // so the clone is taken after a forward pass has drawn them.
+        let keep = block::<Flex>(0.0, &device);
+        let plain = rows(keep.forward(x.clone(), None));
+        let mut with_rate = keep.clone();
+        with_rate.drop_path = 0.5;
+        let infer = rows(with_rate.forward(x.clone(), None));
         assert_eq!(plain, infer);
         assert!(plain.iter().all(|r| r == &plain[0]));
         // Training: each sample keeps or drops each branch as a whole, so

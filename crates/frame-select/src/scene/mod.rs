@@ -1,0 +1,210 @@
+//! Shot (scene) detection equivalent to PySceneDetect 0.7: the content
+//! detector, the adaptive detector, PySceneDetect's automatic downscaling
+//! with OpenCV's bilinear resize, and scene lists.
+
+pub mod adaptive;
+pub mod content;
+pub mod hsv;
+pub mod resize;
+
+use std::path::Path;
+
+use ndarray::ArrayView3;
+
+pub use adaptive::{AdaptiveConfig, AdaptiveDetector};
+pub use content::{ComponentWeights, ContentConfig, ContentDetector, FilterMode, FrameScore};
+pub use hsv::HsvPlanes;
+
+use crate::video::{DecodeOptions, VideoError, VideoReader};
+
+/// A scene: frames `[start, end)`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Scene {
+    /// First frame.
+    pub start: u64,
+    /// One past the last frame.
+    pub end: u64,
+}
+
+impl Scene {
+    /// Frames in the scene.
+    pub fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// True for an empty range.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Scenes between cuts: the first starts at frame 0, the last ends at
+/// `total_frames`; no cuts gives one scene (as PySceneDetect with
+/// `start_in_scene=True`). Cuts are sorted and deduplicated; cuts at 0 or at
+/// or past the end are ignored.
+pub fn scenes_from_cuts(cuts: &[u64], total_frames: u64) -> Vec<Scene> {
+    let mut cuts: Vec<u64> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < total_frames)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut scenes = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for c in cuts {
+        scenes.push(Scene { start, end: c });
+        start = c;
+    }
+    if total_frames > start {
+        scenes.push(Scene {
+            start,
+            end: total_frames,
+        });
+    }
+    scenes
+}
+
+/// The longest scene (the first of equals), if any.
+pub fn longest_scene(scenes: &[Scene]) -> Option<Scene> {
+    scenes
+        .iter()
+        .copied()
+        .reduce(|best, s| if s.len() > best.len() { s } else { best })
+}
+
+/// Which detector to run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DetectorConfig {
+    /// [`ContentDetector`].
+    Content(ContentConfig),
+    /// [`AdaptiveDetector`].
+    Adaptive(AdaptiveConfig),
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self::Content(ContentConfig::default())
+    }
+}
+
+/// A running shot detector of either kind, fed frames already at detection
+/// size (see [`resize::detection_size`]).
+#[derive(Debug, Clone)]
+pub enum ShotDetector {
+    /// Content detector.
+    Content(ContentDetector),
+    /// Adaptive detector.
+    Adaptive(AdaptiveDetector),
+}
+
+impl ShotDetector {
+    /// A detector for `config`.
+    pub fn new(config: &DetectorConfig) -> Self {
+        match config {
+            DetectorConfig::Content(c) => Self::Content(ContentDetector::new(c)),
+            DetectorConfig::Adaptive(c) => Self::Adaptive(AdaptiveDetector::new(c)),
+        }
+    }
+
+    /// Feeds frame `frame` (sequential) as RGB at detection size; returns the
+    /// frame's score (if it had a predecessor) and a cut confirmed now.
+    pub fn process(
+        &mut self,
+        frame: u64,
+        rgb: ArrayView3<'_, u8>,
+    ) -> (Option<FrameScore>, Option<u64>) {
+        let planes = HsvPlanes::from_rgb(rgb);
+        match self {
+            Self::Content(d) => d.process(frame, planes),
+            Self::Adaptive(d) => {
+                let step = d.process(frame, planes);
+                (step.score, step.cut)
+            }
+        }
+    }
+}
+
+/// Result of [`detect_scenes`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SceneDetection {
+    /// Frames decoded.
+    pub frames: u64,
+    /// Cut frames (each starts a scene).
+    pub cuts: Vec<u64>,
+    /// Scenes covering all frames.
+    pub scenes: Vec<Scene>,
+    /// Size the frames were scored at, `(width, height)`.
+    pub detection_size: (u32, u32),
+}
+
+/// Decodes `path` once and detects its scenes, downscaling as PySceneDetect
+/// does by default. A stream that breaks part way returns the error; use the
+/// selection pipeline for damaged files (it keeps what was decoded).
+pub fn detect_scenes(
+    path: impl AsRef<Path>,
+    config: &DetectorConfig,
+) -> Result<SceneDetection, VideoError> {
+    let mut reader = VideoReader::open(path.as_ref(), &DecodeOptions::default())?;
+    let mut detector = ShotDetector::new(config);
+    let mut resizer: Option<resize::LinearResizer> = None;
+    let mut cuts = Vec::new();
+    let mut frames = 0;
+    let mut size = (reader.info().width, reader.info().height);
+    while let Some(frame) = reader.next_frame()? {
+        let (h, w, _) = frame.rgb.dim();
+        let target = resize::detection_size(w as u32, h as u32);
+        size = target;
+        let small;
+        let view = if target == (w as u32, h as u32) {
+            frame.rgb.view()
+        } else {
+            let r = match &mut resizer {
+                Some(r) if r.matches(w, h, target) => r,
+                _ => resizer.insert(resize::LinearResizer::new(
+                    w,
+                    h,
+                    target.0 as usize,
+                    target.1 as usize,
+                )),
+            };
+            small = r.resize(frame.rgb.view());
+            small.view()
+        };
+        let (_, cut) = detector.process(frame.index, view);
+        cuts.extend(cut);
+        frames = frame.index + 1;
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    Ok(SceneDetection {
+        frames,
+        scenes: scenes_from_cuts(&cuts, frames),
+        cuts,
+        detection_size: size,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scene_lists() {
+        assert_eq!(scenes_from_cuts(&[], 10), vec![Scene { start: 0, end: 10 }]);
+        assert_eq!(
+            scenes_from_cuts(&[7, 3, 3, 0, 12], 10),
+            vec![
+                Scene { start: 0, end: 3 },
+                Scene { start: 3, end: 7 },
+                Scene { start: 7, end: 10 }
+            ]
+        );
+        assert_eq!(scenes_from_cuts(&[], 0), vec![]);
+        let s = scenes_from_cuts(&[4, 9], 12);
+        assert_eq!(longest_scene(&s), Some(Scene { start: 4, end: 9 }));
+    }
+}

@@ -1,0 +1,240 @@
+//! PySceneDetect's automatic downscaling and OpenCV's `cv2.resize(...,
+//! INTER_LINEAR)` on 8-bit 3-channel frames, in OpenCV's fixed-point
+//! arithmetic (11-bit coefficients; the vertical pass as OpenCV's 128-bit
+//! SIMD kernel computes it, which opencv-python's SSE baseline runs), so
+//! downscaled frames equal PySceneDetect's byte for byte.
+
+use ndarray::{Array3, ArrayView3};
+
+/// PySceneDetect's `DEFAULT_MIN_WIDTH`.
+pub const EFFECTIVE_WIDTH: u32 = 256;
+
+/// Python's `round` (half to even).
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 {
+        2.0 * (x / 2.0).round()
+    } else {
+        r
+    }
+}
+
+/// Size PySceneDetect scores frames at: unchanged when the larger side is
+/// at most 256 pixels, else scaled by `max(width, height) / 256` with each
+/// side rounded half-to-even (`compute_downscale_factor` and the
+/// `cv2.resize` call of `SceneManager`).
+pub fn detection_size(width: u32, height: u32) -> (u32, u32) {
+    let largest = width.max(height);
+    if largest <= EFFECTIVE_WIDTH {
+        return (width, height);
+    }
+    let factor = f64::from(largest) / f64::from(EFFECTIVE_WIDTH);
+    let side = |s: u32| (round_half_even(f64::from(s) / factor) as u32).max(1);
+    (side(width), side(height))
+}
+
+const COEF_BITS: u32 = 11;
+const COEF_SCALE: f32 = (1 << COEF_BITS) as f32;
+
+/// Source index and fixed-point weights per output coordinate, as OpenCV's
+/// `resize` computes them (`fx` in single precision, weights
+/// `round((1 - fx) * 2048)` and `round(fx * 2048)`).
+fn axis(src: usize, dst: usize, clamp_in_table: bool) -> Vec<(usize, i32, i32)> {
+    let inv_scale = dst as f64 / src as f64;
+    let scale = 1.0 / inv_scale;
+    (0..dst)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let mut s = f.floor() as isize;
+            let mut f = f - s as f32;
+            if clamp_in_table {
+                if s < 0 {
+                    f = 0.0;
+                    s = 0;
+                }
+                if s >= src as isize - 1 {
+                    f = 0.0;
+                    s = src as isize - 1;
+                }
+            }
+            let w0 = ((1.0 - f) * COEF_SCALE).round_ties_even() as i32;
+            let w1 = (f * COEF_SCALE).round_ties_even() as i32;
+            (s.max(0) as usize, w0, w1)
+        })
+        .collect()
+}
+
+/// A reusable resizer from one frame size to another.
+#[derive(Debug, Clone)]
+pub struct LinearResizer {
+    src: (usize, usize),
+    dst: (usize, usize),
+    /// Per output column: first source column, weights.
+    xs: Vec<(usize, i32, i32)>,
+    /// Per output row: first source row (unclamped), weights.
+    ys: Vec<(isize, i32, i32)>,
+    area_fast_2x: bool,
+}
+
+impl LinearResizer {
+    /// A resizer from `src_w x src_h` to `dst_w x dst_h` (all > 0).
+    pub fn new(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> Self {
+        let xs = axis(src_w, dst_w, true);
+        // Rows keep their unclamped index; clamping happens when fetching.
+        let inv = dst_h as f64 / src_h as f64;
+        let scale_y = 1.0 / inv;
+        let ys = (0..dst_h)
+            .map(|d| {
+                let f = ((d as f64 + 0.5) * scale_y - 0.5) as f32;
+                let s = f.floor();
+                let f = f - s;
+                (
+                    s as isize,
+                    ((1.0 - f) * COEF_SCALE).round_ties_even() as i32,
+                    (f * COEF_SCALE).round_ties_even() as i32,
+                )
+            })
+            .collect();
+        let scale_x = 1.0 / (dst_w as f64 / src_w as f64);
+        let scale_y = 1.0 / (dst_h as f64 / src_h as f64);
+        // OpenCV switches exact halving to its fast area path.
+        let area_fast_2x =
+            (scale_x - 2.0).abs() < f64::EPSILON && (scale_y - 2.0).abs() < f64::EPSILON;
+        Self {
+            src: (src_w, src_h),
+            dst: (dst_w, dst_h),
+            xs,
+            ys,
+            area_fast_2x,
+        }
+    }
+
+    /// Whether this resizer maps `src_w x src_h` to `dst`.
+    pub fn matches(&self, src_w: usize, src_h: usize, dst: (u32, u32)) -> bool {
+        self.src == (src_w, src_h) && self.dst == (dst.0 as usize, dst.1 as usize)
+    }
+
+    /// Resizes an RGB (or any 3-channel) frame of the source size.
+    pub fn resize(&self, img: ArrayView3<'_, u8>) -> Array3<u8> {
+        let (sw, sh) = self.src;
+        let (dw, dh) = self.dst;
+        assert_eq!(
+            img.dim(),
+            (sh, sw, 3),
+            "frame size differs from the resizer's source size"
+        );
+        let src = img.as_standard_layout();
+        let src = src.as_slice().expect("standard layout");
+        let mut out = vec![0u8; dw * dh * 3];
+        if self.area_fast_2x {
+            for y in 0..dh {
+                for x in 0..dw {
+                    for c in 0..3 {
+                        let at = |yy: usize, xx: usize| u32::from(src[(yy * sw + xx) * 3 + c]);
+                        let s = at(2 * y, 2 * x)
+                            + at(2 * y, 2 * x + 1)
+                            + at(2 * y + 1, 2 * x)
+                            + at(2 * y + 1, 2 * x + 1);
+                        out[(y * dw + x) * 3 + c] = ((s + 2) >> 2) as u8;
+                    }
+                }
+            }
+            return Array3::from_shape_vec((dh, dw, 3), out).expect("sized above");
+        }
+        // Horizontal pass into i32 rows (cached per source row: adjacent
+        // output rows share source rows).
+        let hrow = |y: usize, buf: &mut Vec<i32>| {
+            buf.clear();
+            let row = &src[y * sw * 3..(y + 1) * sw * 3];
+            for &(sx, w0, w1) in &self.xs {
+                for c in 0..3 {
+                    let a = i32::from(row[sx * 3 + c]);
+                    // At the right edge OpenCV multiplies the last pixel by
+                    // the full weight (its `xmax` branch).
+                    let b = if sx + 1 < sw {
+                        i32::from(row[(sx + 1) * 3 + c])
+                    } else {
+                        0
+                    };
+                    buf.push(if sx + 1 < sw {
+                        a * w0 + b * w1
+                    } else {
+                        a * (1 << COEF_BITS)
+                    });
+                }
+            }
+        };
+        let width = dw * 3;
+        // opencv-python's SIMD baseline is 128-bit: the vector kernel covers
+        // 16-byte blocks, then 8-byte blocks while x < width - 8; the rest
+        // is scalar.
+        let mut vec_end = 0;
+        while vec_end + 16 <= width {
+            vec_end += 16;
+        }
+        while vec_end + 8 < width {
+            vec_end += 8;
+        }
+        let (mut r0, mut r1) = (Vec::with_capacity(width), Vec::with_capacity(width));
+        let (mut k0, mut k1) = (usize::MAX, usize::MAX);
+        let clamp = |y: isize| y.clamp(0, sh as isize - 1) as usize;
+        for (dy, &(sy, b0, b1)) in self.ys.iter().enumerate() {
+            let (y0, y1) = (clamp(sy), clamp(sy + 1));
+            if k0 != y0 {
+                if k1 == y0 {
+                    std::mem::swap(&mut r0, &mut r1);
+                    k0 = k1;
+                    k1 = usize::MAX;
+                } else {
+                    hrow(y0, &mut r0);
+                    k0 = y0;
+                }
+            }
+            if k1 != y1 {
+                hrow(y1, &mut r1);
+                k1 = y1;
+            }
+            let dst = &mut out[dy * width..(dy + 1) * width];
+            for x in 0..width {
+                let (s0, s1) = (r0[x], r1[x]);
+                let v = if x < vec_end {
+                    ((((s0 >> 4) * b0) >> 16) + (((s1 >> 4) * b1) >> 16) + 2) >> 2
+                } else {
+                    (s0 * b0 + s1 * b1 + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS)
+                };
+                dst[x] = v.clamp(0, 255) as u8;
+            }
+        }
+        Array3::from_shape_vec((dh, dw, 3), out).expect("sized above")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_sizes_follow_pyscenedetect() {
+        assert_eq!(detection_size(176, 144), (176, 144));
+        assert_eq!(detection_size(256, 100), (256, 100));
+        assert_eq!(detection_size(768, 576), (256, 192));
+        assert_eq!(detection_size(1280, 720), (256, 144));
+        // Portrait: the larger side is the height.
+        assert_eq!(detection_size(720, 1280), (144, 256));
+        // 640x480: factor 2.5 -> 256 x 192.
+        assert_eq!(detection_size(640, 480), (256, 192));
+        assert_eq!(detection_size(720, 528), (256, 188)); // 187.73 -> 188
+    }
+
+    #[test]
+    fn flat_images_stay_flat_and_halving_averages() {
+        let img = Array3::from_elem((30, 50, 3), 77u8);
+        let r = LinearResizer::new(50, 30, 17, 11).resize(img.view());
+        assert!(r.iter().all(|&v| v == 77));
+        let img = Array3::from_shape_fn((2, 4, 3), |(y, x, _)| (y * 4 + x) as u8 * 10);
+        let r = LinearResizer::new(4, 2, 2, 1).resize(img.view());
+        // (0 + 10 + 40 + 50 + 2) / 4 = 25, (20 + 30 + 60 + 70 + 2) / 4 = 45
+        assert_eq!(r[[0, 0, 0]], 25);
+        assert_eq!(r[[0, 1, 2]], 45);
+    }
+}
