@@ -21,4 +21,5 @@ pub mod detect;
 pub mod hash;
 pub mod quality;
 pub mod scene;
+pub mod select;
 pub mod video;

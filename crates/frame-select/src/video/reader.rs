@@ -77,6 +77,8 @@ pub struct DecodedFrame {
     pub time_s: f64,
     /// Pixels, `height x width x 3`, RGB.
     pub rgb: Array3<u8>,
+    /// The frame is a keyframe (a stream copy can start here).
+    pub key: bool,
 }
 
 impl DecodedFrame {
@@ -203,6 +205,7 @@ impl VideoReader {
                 index,
                 time_s,
                 rgb: self.convert()?,
+                key: self.raw.is_key(),
             })),
             None => Ok(None),
         }
@@ -212,6 +215,26 @@ impl VideoReader {
     /// returns its index and time, `None` at the end.
     pub fn skip_frame(&mut self) -> Result<Option<(u64, f64)>, VideoError> {
         self.advance()
+    }
+
+    /// Decodes the next frame; returns its index, time and keyframe flag,
+    /// and converts it to RGB only when `want` says so for that index.
+    pub fn next_frame_if(
+        &mut self,
+        want: impl FnOnce(u64) -> bool,
+    ) -> Result<Option<(u64, f64, bool, Option<Array3<u8>>)>, VideoError> {
+        match self.advance()? {
+            Some((index, time_s)) => {
+                let key = self.raw.is_key();
+                let rgb = if want(index) {
+                    Some(self.convert()?)
+                } else {
+                    None
+                };
+                Ok(Some((index, time_s, key, rgb)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Positions the reader so that the next decoded frame is `index` (by

@@ -1,0 +1,163 @@
+//! The single decoding pass over a video: every frame feeds the shot
+//! detector; sampled frames also feed quality, hashing and motion, and are
+//! kept (shrunk) for person detection once the clip is planned.
+
+use std::path::Path;
+
+use ndarray::{Array2, Array3};
+
+use super::SelectionConfig;
+use crate::hash::{dhash, phash};
+use crate::quality::{FrameQuality, QualityThresholds, gray, mean_abs_diff};
+use crate::scene::resize::{LinearResizer, detection_size};
+use crate::scene::{Scene, ShotDetector, scenes_from_cuts};
+use crate::video::{DecodeOptions, VideoError, VideoInfo, VideoReader};
+
+/// What the pass measured on one sampled frame.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SampleRecord {
+    /// Frame index.
+    pub index: u64,
+    /// Time in seconds.
+    pub time_s: f64,
+    /// Quality measures (full-resolution grey).
+    pub quality: FrameQuality,
+    /// Perceptual hash.
+    pub phash: u64,
+    /// Difference hash.
+    pub dhash: u64,
+    /// Mean absolute grey difference to the previous sample (at detection
+    /// size), `None` for the first.
+    pub motion: Option<f64>,
+    /// Persons found, once detection ran on this sample.
+    pub persons: Option<usize>,
+}
+
+/// Everything the pass learnt about a video.
+#[derive(Debug)]
+pub struct VideoAnalysis {
+    /// Stream facts.
+    pub info: VideoInfo,
+    /// Frames decoded.
+    pub frames: u64,
+    /// Cut frames.
+    pub cuts: Vec<u64>,
+    /// Scenes over the decoded frames.
+    pub scenes: Vec<Scene>,
+    /// Keyframe indices.
+    pub keyframes: Vec<u64>,
+    /// Sampled frames' measures, in order.
+    pub samples: Vec<SampleRecord>,
+    /// Sampled frames' pixels (shrunk to `max_sample_width`), parallel to
+    /// `samples`.
+    pub sample_pixels: Vec<Array3<u8>>,
+    /// The error that stopped decoding early, if any (the frames before it
+    /// were analysed).
+    pub decode_error: Option<VideoError>,
+    /// Packets FFmpeg could not decode and skipped.
+    pub failed_packets: u64,
+}
+
+/// Decodes `path` once and measures it. Fails only if the file cannot be
+/// opened at all; a stream that breaks part way is analysed up to the break.
+pub fn analyze_video(
+    path: &Path,
+    config: &SelectionConfig,
+    decode_threads: usize,
+) -> Result<VideoAnalysis, VideoError> {
+    let options = DecodeOptions {
+        threads: decode_threads,
+        ..DecodeOptions::default()
+    };
+    let mut reader = VideoReader::open(path, &options)?;
+    let info = reader.info().clone();
+    let fps = if info.fps > 0.0 { info.fps } else { 25.0 };
+    let stride = ((config.sample_every_s * fps).round() as u64).max(1);
+    let thresholds = QualityThresholds::default();
+    let mut shots = ShotDetector::new(&config.shots);
+    let mut det_resizer: Option<LinearResizer> = None;
+    let mut sample_resizer: Option<LinearResizer> = None;
+    let mut cuts = Vec::new();
+    let mut keyframes = Vec::new();
+    let mut samples = Vec::new();
+    let mut sample_pixels = Vec::new();
+    let mut last_small_gray: Option<Array2<u8>> = None;
+    let mut frames = 0u64;
+    let mut decode_error = None;
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                decode_error = Some(e);
+                break;
+            }
+        };
+        frames = frame.index + 1;
+        if frame.key {
+            keyframes.push(frame.index);
+        }
+        let (h, w, _) = frame.rgb.dim();
+        let target = detection_size(w as u32, h as u32);
+        let small = if target == (w as u32, h as u32) {
+            None
+        } else {
+            let r = match &mut det_resizer {
+                Some(r) if r.matches(w, h, target) => r,
+                _ => det_resizer.insert(LinearResizer::new(
+                    w,
+                    h,
+                    target.0 as usize,
+                    target.1 as usize,
+                )),
+            };
+            Some(r.resize(frame.rgb.view()))
+        };
+        let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
+        let (_, cut) = shots.process(frame.index, view);
+        cuts.extend(cut);
+
+        if frame.index % stride == 0 {
+            let full_gray = gray(frame.rgb.view());
+            let small_gray = gray(view);
+            let motion = last_small_gray
+                .as_ref()
+                .and_then(|g| mean_abs_diff(g.view(), small_gray.view()));
+            samples.push(SampleRecord {
+                index: frame.index,
+                time_s: frame.time_s,
+                quality: FrameQuality::measure(full_gray.view(), &thresholds),
+                phash: phash(small_gray.view()),
+                dhash: dhash(small_gray.view()),
+                motion,
+                persons: None,
+            });
+            last_small_gray = Some(small_gray);
+            let max_w = config.max_sample_width as usize;
+            let pixels = if w > max_w {
+                let th = ((h as f64 * max_w as f64 / w as f64).round() as usize).max(1);
+                let r = match &mut sample_resizer {
+                    Some(r) if r.matches(w, h, (max_w as u32, th as u32)) => r,
+                    _ => sample_resizer.insert(LinearResizer::new(w, h, max_w, th)),
+                };
+                r.resize(frame.rgb.view())
+            } else {
+                frame.rgb
+            };
+            sample_pixels.push(pixels);
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    Ok(VideoAnalysis {
+        scenes: scenes_from_cuts(&cuts, frames),
+        info,
+        frames,
+        cuts,
+        keyframes,
+        samples,
+        sample_pixels,
+        decode_error,
+        failed_packets: reader.failed_packets(),
+    })
+}

@@ -1,0 +1,133 @@
+//! [`SelectionConfig`]: every knob of the frame-selection stage, with the
+//! defaults the published system implies (SPEC 1c) or curation practice
+//! uses where it is silent.
+
+use std::path::PathBuf;
+
+use crate::scene::DetectorConfig;
+use crate::video::ClipMethod;
+
+/// Which person detector the selection runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonDetectorKind {
+    /// HOG + linear SVM with OpenCV's default people detector (CPU, no
+    /// download).
+    #[default]
+    Hog,
+    /// YOLOv8 (the published system's choice); needs `yolo_weights`.
+    Yolov8,
+    /// No person check.
+    None,
+}
+
+/// Settings of the selection stage. Serialisable, and written next to the
+/// report of every run so a result says how it was produced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SelectionConfig {
+    /// Shot detector (PySceneDetect's content detector by default).
+    pub shots: DetectorConfig,
+    /// Seconds between the frames sampled for quality, hashing and person
+    /// detection.
+    pub sample_every_s: f64,
+    /// Person detector.
+    pub person_detector: PersonDetectorKind,
+    /// YOLOv8 weights (`.safetensors` from `tools/convert_yolov8.py`).
+    pub yolo_weights: Option<PathBuf>,
+    /// Minimum detector confidence for YOLOv8 (Ultralytics' default 0.25).
+    pub person_confidence: f32,
+    /// Minimum share of sampled clip frames with at least one person.
+    pub min_person_share: f64,
+    /// Minimum median sharpness (variance of the Laplacian) of the clip.
+    pub min_sharpness: f64,
+    /// Maximum share of blank (uniform) sampled frames.
+    pub max_blank_share: f64,
+    /// Maximum mean share of clipped (dark or bright) pixels.
+    pub max_clipped_share: f64,
+    /// Minimum mean absolute grey difference between consecutive samples
+    /// (0 = frozen picture).
+    pub min_motion: f64,
+    /// Shortest clip kept, seconds.
+    pub clip_min_s: f64,
+    /// Longest clip written, seconds (longer scenes are trimmed).
+    pub clip_max_s: f64,
+    /// How clips are written.
+    pub clip_method: ClipMethod,
+    /// Frames in the near-duplicate signature.
+    pub signature_frames: usize,
+    /// Hamming radius (bits of 64) under which two frame hashes match.
+    pub duplicate_radius: u32,
+    /// Share of signature frames that must match for a near-duplicate.
+    pub duplicate_min_share: f64,
+    /// Sampled frames wider than this are shrunk before person detection
+    /// (and kept in memory at that size until the clip is planned).
+    pub max_sample_width: u32,
+}
+
+impl Default for SelectionConfig {
+    fn default() -> Self {
+        Self {
+            shots: DetectorConfig::default(),
+            sample_every_s: 0.5,
+            person_detector: PersonDetectorKind::Hog,
+            yolo_weights: None,
+            person_confidence: 0.25,
+            min_person_share: 0.5,
+            min_sharpness: 15.0,
+            max_blank_share: 0.5,
+            max_clipped_share: 0.8,
+            min_motion: 0.3,
+            clip_min_s: 2.0,
+            clip_max_s: 10.0,
+            clip_method: ClipMethod::Auto,
+            signature_frames: 16,
+            duplicate_radius: 10,
+            duplicate_min_share: 0.5,
+            max_sample_width: 960,
+        }
+    }
+}
+
+impl SelectionConfig {
+    /// Checks the values make sense together; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be > 0, got {v}"))
+            }
+        };
+        let share = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be in [0, 1], got {v}"))
+            }
+        };
+        positive("sample_every_s", self.sample_every_s)?;
+        positive("clip_min_s", self.clip_min_s)?;
+        positive("clip_max_s", self.clip_max_s)?;
+        if self.clip_max_s < self.clip_min_s {
+            return Err(format!(
+                "clip_max_s ({}) < clip_min_s ({})",
+                self.clip_max_s, self.clip_min_s
+            ));
+        }
+        share("min_person_share", self.min_person_share)?;
+        share("max_blank_share", self.max_blank_share)?;
+        share("max_clipped_share", self.max_clipped_share)?;
+        share("duplicate_min_share", self.duplicate_min_share)?;
+        if self.person_detector == PersonDetectorKind::Yolov8 && self.yolo_weights.is_none() {
+            return Err("person_detector = yolov8 needs yolo_weights".into());
+        }
+        if self.max_sample_width < 64 {
+            return Err(format!(
+                "max_sample_width must be >= 64, got {}",
+                self.max_sample_width
+            ));
+        }
+        Ok(())
+    }
+}

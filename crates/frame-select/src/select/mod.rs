@@ -1,0 +1,70 @@
+//! The selection stage: from a folder or manifest of videos to clips,
+//! sidecars and a report, decoding each video once.
+//!
+//! Per video: one decoding pass ([`analyze::analyze_video`]) runs the shot
+//! detector on every frame and measures quality, hashes and motion on
+//! sampled frames; the longest scene is trimmed to a clip
+//! ([`plan::plan_clip`]); the person detector runs on the samples inside the
+//! clip; the checks ([`plan::check_clip`]) and a near-duplicate test against
+//! the clips already kept decide; kept clips are written by stream copy when
+//! they start on a keyframe, else re-encoded. Videos run in parallel (rayon);
+//! duplicates are judged in input order, so results do not depend on
+//! scheduling.
+
+pub mod analyze;
+mod config;
+mod inputs;
+pub mod plan;
+mod run;
+
+pub use config::{PersonDetectorKind, SelectionConfig};
+pub use inputs::{VideoInput, inputs_from_dir, inputs_from_manifest};
+pub use run::{
+    KeptClip, SelectError, SelectionReport, SelectionRun, VideoSelection, select_videos,
+};
+
+/// Why a video yields no clip. Names are snake_case in reports.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The file could not be opened or decoded at all.
+    DecodeFailed,
+    /// No frame decoded.
+    NoFrames,
+    /// The longest scene is shorter than the minimum clip length.
+    SceneTooShort,
+    /// Too few sampled frames show a person.
+    NoPerson,
+    /// Too many blank frames.
+    Blank,
+    /// Too blurry.
+    Blurry,
+    /// Too many clipped pixels.
+    BadExposure,
+    /// Frozen picture.
+    Static,
+    /// A near-duplicate of a clip kept earlier in the run.
+    NearDuplicate,
+    /// The clip could not be written.
+    WriteFailed,
+}
+
+impl Reason {
+    /// The snake_case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::DecodeFailed => "decode_failed",
+            Reason::NoFrames => "no_frames",
+            Reason::SceneTooShort => "scene_too_short",
+            Reason::NoPerson => "no_person",
+            Reason::Blank => "blank",
+            Reason::Blurry => "blurry",
+            Reason::BadExposure => "bad_exposure",
+            Reason::Static => "static",
+            Reason::NearDuplicate => "near_duplicate",
+            Reason::WriteFailed => "write_failed",
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Running the selection over many videos: parallel analysis, ordered
+//! near-duplicate judgement, parallel clip writing, report.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::analyze::{VideoAnalysis, analyze_video};
+use super::plan::{ClipPlan, ClipScores, check_clip, method_for, plan_clip, samples_in};
+use super::{Reason, SelectionConfig, VideoInput};
+use crate::detect::PersonDetector;
+use crate::hash::{HammingIndex, VideoSignature};
+use crate::scene::Scene;
+use crate::video::{ClipMethod, ClipRequest, write_clip};
+use curation_core::{EXAMPLES_PER_REASON, ReasonStats};
+
+/// Why a selection run could not run (per-video problems are reasons in the
+/// report, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The configuration is inconsistent.
+    #[error("invalid selection config: {0}")]
+    Config(String),
+    /// An input folder or manifest could not be read.
+    #[error("{path}: {reason}")]
+    Input {
+        /// The folder or manifest.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The output folder or a report file could not be written.
+    #[error("cannot write output: {0}")]
+    Output(#[from] curation_core::CurationError),
+}
+
+/// A clip that was kept and written.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeptClip {
+    /// The MP4 file.
+    pub path: PathBuf,
+    /// Its JSON sidecar.
+    pub sidecar: PathBuf,
+    /// Stream copy or re-encode.
+    pub method: ClipMethod,
+}
+
+/// The decision on one video (one line of `selections.jsonl`; the sidecar
+/// of a kept clip holds the same).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VideoSelection {
+    /// Input id.
+    pub id: String,
+    /// Source video.
+    pub source: PathBuf,
+    /// Frame rate used for times.
+    pub fps: f64,
+    /// Frames decoded.
+    pub frames: u64,
+    /// Scenes found.
+    pub scenes: Vec<Scene>,
+    /// The planned clip, if one could be planned.
+    pub plan: Option<ClipPlan>,
+    /// Clip start and end in seconds.
+    pub clip_seconds: Option<(f64, f64)>,
+    /// Scores of the planned clip.
+    pub scores: Option<ClipScores>,
+    /// Near-duplicate signature of the whole video.
+    pub signature: VideoSignature,
+    /// Person detector used (`None` when disabled).
+    pub person_detector: Option<String>,
+    /// Failed checks, first one first (empty = kept).
+    pub reasons: Vec<Reason>,
+    /// A human-readable line per failed check.
+    pub details: Vec<String>,
+    /// Decode problems that did not stop the selection (a stream that broke
+    /// part way, skipped packets).
+    pub warnings: Vec<String>,
+    /// The written clip.
+    pub kept: Option<KeptClip>,
+}
+
+/// Counts of a selection run, in curation-core's report style: each video
+/// is counted under its first reason (`first`) and every reason (`any`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SelectionReport {
+    /// Videos given.
+    pub videos_read: u64,
+    /// Clips kept.
+    pub kept: u64,
+    /// Videos rejected.
+    pub rejected: u64,
+    /// Per reason.
+    pub reasons: BTreeMap<String, ReasonStats>,
+    /// Videos whose decoding stopped early or skipped packets (kept or not).
+    pub damaged: u64,
+    /// Frames decoded over all videos.
+    pub frames_decoded: u64,
+}
+
+impl SelectionReport {
+    fn count(&mut self, s: &VideoSelection) {
+        self.videos_read += 1;
+        self.frames_decoded += s.frames;
+        if !s.warnings.is_empty() {
+            self.damaged += 1;
+        }
+        if s.reasons.is_empty() {
+            self.kept += 1;
+            return;
+        }
+        self.rejected += 1;
+        for (i, r) in s.reasons.iter().enumerate() {
+            let stats = self.reasons.entry(r.name().to_string()).or_default();
+            stats.any += 1;
+            if i == 0 {
+                stats.first += 1;
+                if stats.examples.len() < EXAMPLES_PER_REASON {
+                    stats.examples.push(s.id.clone());
+                }
+            }
+        }
+    }
+}
+
+/// What [`select_videos`] produced.
+#[derive(Debug, Clone)]
+pub struct SelectionRun {
+    /// One decision per input, in input order.
+    pub selections: Vec<VideoSelection>,
+    /// The counts.
+    pub report: SelectionReport,
+}
+
+fn rejected(input: &VideoInput, reason: Reason, detail: String) -> VideoSelection {
+    VideoSelection {
+        id: input.id.clone(),
+        source: input.path.clone(),
+        fps: 0.0,
+        frames: 0,
+        scenes: Vec::new(),
+        plan: None,
+        clip_seconds: None,
+        scores: None,
+        signature: VideoSignature::default(),
+        person_detector: None,
+        reasons: vec![reason],
+        details: vec![detail],
+        warnings: Vec::new(),
+        kept: None,
+    }
+}
+
+/// Analyses, plans, detects and checks one video (no writing).
+fn judge(
+    input: &VideoInput,
+    config: &SelectionConfig,
+    detector: Option<&dyn PersonDetector>,
+    threads: usize,
+) -> VideoSelection {
+    let mut analysis: VideoAnalysis = match analyze_video(&input.path, config, threads) {
+        Ok(a) => a,
+        Err(e) => return rejected(input, Reason::DecodeFailed, format!("{} ({})", e, e.kind())),
+    };
+    let mut warnings = Vec::new();
+    if let Some(e) = &analysis.decode_error {
+        warnings.push(format!(
+            "decoding stopped after {} frames: {e}",
+            analysis.frames
+        ));
+    }
+    if analysis.failed_packets > 0 {
+        warnings.push(format!(
+            "{} packets could not be decoded and were skipped",
+            analysis.failed_packets
+        ));
+    }
+    let hashes: Vec<(u64, u64)> = analysis
+        .samples
+        .iter()
+        .filter(|s| !s.quality.blank)
+        .map(|s| (s.phash, s.dhash))
+        .collect();
+    let fps = if analysis.info.fps > 0.0 {
+        analysis.info.fps
+    } else {
+        25.0
+    };
+    let mut selection = VideoSelection {
+        id: input.id.clone(),
+        source: input.path.clone(),
+        fps,
+        frames: analysis.frames,
+        scenes: analysis.scenes.clone(),
+        plan: None,
+        clip_seconds: None,
+        scores: None,
+        signature: VideoSignature::from_frame_hashes(&hashes, config.signature_frames),
+        person_detector: detector.map(|d| d.name().to_string()),
+        reasons: Vec::new(),
+        details: Vec::new(),
+        warnings,
+        kept: None,
+    };
+    let plan = match plan_clip(&analysis, config) {
+        Ok(p) => p,
+        Err((reason, detail)) => {
+            let reason = if analysis.frames == 0 && analysis.decode_error.is_some() {
+                Reason::DecodeFailed
+            } else {
+                reason
+            };
+            selection.reasons.push(reason);
+            selection.details.push(detail);
+            return selection;
+        }
+    };
+    if let Some(detector) = detector {
+        for i in samples_in(&analysis, &plan) {
+            // A detector failure on one frame counts as "no person there"
+            // and is reported, rather than losing the whole video.
+            match detector.detect(analysis.sample_pixels[i].view()) {
+                Ok(found) => analysis.samples[i].persons = Some(found.len()),
+                Err(e) => {
+                    analysis.samples[i].persons = Some(0);
+                    selection.warnings.push(format!(
+                        "person detector failed on frame {}: {e}",
+                        analysis.samples[i].index
+                    ));
+                }
+            }
+        }
+    }
+    let (scores, failures) = check_clip(&analysis, &plan, config);
+    for (r, d) in failures {
+        selection.reasons.push(r);
+        selection.details.push(d);
+    }
+    selection.clip_seconds = Some((plan.start_frame as f64 / fps, plan.end_frame as f64 / fps));
+    selection.plan = Some(plan);
+    selection.scores = Some(scores);
+    selection
+}
+
+/// Selects clips from `inputs`, writing `out/clips/<id>.mp4` and
+/// `<id>.json` sidecars for kept clips, and `out/selections.jsonl`,
+/// `out/report.json` and `out/selection_config.json`. `progress` is called
+/// once per analysed video (from worker threads).
+pub fn select_videos(
+    inputs: &[VideoInput],
+    config: &SelectionConfig,
+    detector: Option<&dyn PersonDetector>,
+    out: &Path,
+    progress: &(dyn Fn(&VideoSelection) + Sync),
+) -> Result<SelectionRun, SelectError> {
+    config.validate().map_err(SelectError::Config)?;
+    let clips_dir = out.join("clips");
+    std::fs::create_dir_all(&clips_dir).map_err(|e| SelectError::Input {
+        path: clips_dir.clone(),
+        reason: e.to_string(),
+    })?;
+    // One FFmpeg thread per video when videos run side by side; all cores
+    // for a single video.
+    let threads = if inputs.len() > 1 && rayon::current_num_threads() > 1 {
+        1
+    } else {
+        0
+    };
+    let mut selections: Vec<VideoSelection> = inputs
+        .par_iter()
+        .map(|input| {
+            let s = judge(input, config, detector, threads);
+            progress(&s);
+            s
+        })
+        .collect();
+
+    // Near-duplicates, in input order, among clips that passed the checks.
+    let mut index = HammingIndex::new();
+    for s in selections.iter_mut().filter(|s| s.reasons.is_empty()) {
+        let dups = index.find_duplicates(
+            &s.signature,
+            config.duplicate_radius,
+            config.duplicate_min_share,
+        );
+        if let Some(first) = dups.first() {
+            s.reasons.push(Reason::NearDuplicate);
+            s.details.push(format!(
+                "near-duplicate of {} ({:.0}% of frames match)",
+                first.video,
+                first.matched_fraction * 100.0
+            ));
+        } else {
+            index.insert(&s.id, &s.signature);
+        }
+    }
+
+    selections
+        .par_iter_mut()
+        .filter(|s| s.reasons.is_empty())
+        .for_each(|s| {
+            let plan = s.plan.expect("kept selections have a plan");
+            let clip_path = clips_dir.join(format!("{}.mp4", s.id));
+            let request = ClipRequest {
+                start_frame: plan.start_frame,
+                end_frame: plan.end_frame,
+                method: method_for(&plan, config),
+            };
+            match write_clip(&s.source, &request, &clip_path) {
+                Ok(written) => {
+                    let sidecar = clips_dir.join(format!("{}.json", s.id));
+                    s.kept = Some(KeptClip {
+                        path: written.path,
+                        sidecar: sidecar.clone(),
+                        method: written.method,
+                    });
+                    if let Err(e) = curation_core::output::write_json(&sidecar, &*s) {
+                        s.kept = None;
+                        let _ = std::fs::remove_file(&clip_path);
+                        s.reasons.push(Reason::WriteFailed);
+                        s.details.push(format!("sidecar: {e}"));
+                    }
+                }
+                Err(e) => {
+                    s.reasons.push(Reason::WriteFailed);
+                    s.details.push(e.to_string());
+                }
+            }
+        });
+
+    let mut report = SelectionReport::default();
+    let mut lines = curation_core::output::AtomicFile::create(out.join("selections.jsonl"))?;
+    for s in &selections {
+        report.count(s);
+        lines.line(serde_json::to_string(s).expect("selections serialise"))?;
+    }
+    lines.commit()?;
+    curation_core::output::write_json(&out.join("report.json"), &report)?;
+    curation_core::output::write_json(&out.join("selection_config.json"), config)?;
+    Ok(SelectionRun { selections, report })
+}
