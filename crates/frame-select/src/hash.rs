@@ -64,17 +64,26 @@ pub fn area_resize(gray: ArrayView2<'_, u8>, w: usize, h: usize) -> Array2<f64> 
     out
 }
 
-/// 1-D DCT-II without normalisation (`scipy.fftpack.dct`, `norm=None`).
+/// 1-D DCT-II without normalisation (`scipy.fftpack.dct`, `norm=None`) of
+/// a 32-long vector, from a cached cosine table.
 fn dct_1d(x: &[f64]) -> Vec<f64> {
-    let n = x.len() as f64;
-    (0..x.len())
+    static COS: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let n = x.len();
+    debug_assert_eq!(n, 32);
+    let table = COS.get_or_init(|| {
+        (0..32 * 32)
+            .map(|i| {
+                let (k, j) = ((i / 32) as f64, (i % 32) as f64);
+                (std::f64::consts::PI * k * (2.0 * j + 1.0) / 64.0).cos()
+            })
+            .collect()
+    });
+    (0..n)
         .map(|k| {
             2.0 * x
                 .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v * (std::f64::consts::PI * k as f64 * (2.0 * i as f64 + 1.0) / (2.0 * n)).cos()
-                })
+                .zip(&table[k * 32..k * 32 + 32])
+                .map(|(v, c)| v * c)
                 .sum::<f64>()
         })
         .collect()

@@ -241,3 +241,31 @@ fn clips_are_written_by_stream_copy_or_reencode() {
     ));
     assert!(!dir.path().join("x.mp4").exists() && !dir.path().join(".x.mp4.partial.mp4").exists());
 }
+
+#[test]
+fn background_decoding_gives_the_same_frames_and_stops_early_cleanly() {
+    let Some(path) = shared_video("carphone_pristine.mp4") else {
+        return;
+    };
+    let (all, _) = decode_all(&path, &DecodeOptions::default());
+    let streamed =
+        frame_select::video::with_frame_stream(&path, &DecodeOptions::default(), |info, frames| {
+            assert_eq!(info.codec, "h264");
+            frames.map(|f| f.unwrap()).collect::<Vec<_>>()
+        })
+        .unwrap();
+    assert_eq!(streamed, all);
+    // The consumer stops after 5 frames: the decoder thread must end too.
+    let first =
+        frame_select::video::with_frame_stream(&path, &DecodeOptions::default(), |_, frames| {
+            frames.take(5).count()
+        })
+        .unwrap();
+    assert_eq!(first, 5);
+    let missing = frame_select::video::with_frame_stream(
+        std::path::Path::new("/nonexistent.mp4"),
+        &DecodeOptions::default(),
+        |_, _| (),
+    );
+    assert!(matches!(missing, Err(VideoError::Io { .. })));
+}

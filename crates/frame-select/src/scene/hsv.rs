@@ -74,24 +74,30 @@ impl HsvPlanes {
     pub fn from_rgb(rgb: ArrayView3<'_, u8>) -> Self {
         let (height, width, _) = rgb.dim();
         let n = width * height;
-        let mut out = Self {
+        let (mut hue, mut sat, mut lum) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
+        let owned;
+        let flat = match rgb.as_slice() {
+            Some(f) => f,
+            None => {
+                owned = rgb.as_standard_layout().into_owned();
+                owned.as_slice().expect("standard layout")
+            }
+        };
+        for (((p, h), s), v) in flat
+            .chunks_exact(3)
+            .zip(hue.iter_mut())
+            .zip(sat.iter_mut())
+            .zip(lum.iter_mut())
+        {
+            (*h, *s, *v) = hsv_pixel(p[0], p[1], p[2]);
+        }
+        Self {
             width,
             height,
-            hue: Vec::with_capacity(n),
-            sat: Vec::with_capacity(n),
-            lum: Vec::with_capacity(n),
-        };
-        let mut push = |r, g, b| {
-            let (h, s, v) = hsv_pixel(r, g, b);
-            out.hue.push(h);
-            out.sat.push(s);
-            out.lum.push(v);
-        };
-        match rgb.as_slice() {
-            Some(flat) => flat.chunks_exact(3).for_each(|p| push(p[0], p[1], p[2])),
-            None => rgb.rows().into_iter().for_each(|p| push(p[0], p[1], p[2])),
+            hue,
+            sat,
+            lum,
         }
-        out
     }
 }
 

@@ -15,7 +15,7 @@ pub use adaptive::{AdaptiveConfig, AdaptiveDetector};
 pub use content::{ComponentWeights, ContentConfig, ContentDetector, FilterMode, FrameScore};
 pub use hsv::HsvPlanes;
 
-use crate::video::{DecodeOptions, VideoError, VideoReader};
+use crate::video::{DecodeOptions, VideoError, with_frame_stream};
 
 /// A scene: frames `[start, end)`.
 #[derive(
@@ -148,44 +148,46 @@ pub fn detect_scenes(
     path: impl AsRef<Path>,
     config: &DetectorConfig,
 ) -> Result<SceneDetection, VideoError> {
-    let mut reader = VideoReader::open(path.as_ref(), &DecodeOptions::default())?;
-    let mut detector = ShotDetector::new(config);
-    let mut resizer: Option<resize::LinearResizer> = None;
-    let mut cuts = Vec::new();
-    let mut frames = 0;
-    let mut size = (reader.info().width, reader.info().height);
-    while let Some(frame) = reader.next_frame()? {
-        let (h, w, _) = frame.rgb.dim();
-        let target = resize::detection_size(w as u32, h as u32);
-        size = target;
-        let small;
-        let view = if target == (w as u32, h as u32) {
-            frame.rgb.view()
-        } else {
-            let r = match &mut resizer {
-                Some(r) if r.matches(w, h, target) => r,
-                _ => resizer.insert(resize::LinearResizer::new(
-                    w,
-                    h,
-                    target.0 as usize,
-                    target.1 as usize,
-                )),
+    with_frame_stream(path.as_ref(), &DecodeOptions::default(), |info, frames| {
+        let mut detector = ShotDetector::new(config);
+        let mut resizer: Option<resize::LinearResizer> = None;
+        let mut cuts = Vec::new();
+        let mut count = 0;
+        let mut size = (info.width, info.height);
+        for frame in frames {
+            let frame = frame?;
+            let (h, w, _) = frame.rgb.dim();
+            let target = resize::detection_size(w as u32, h as u32);
+            size = target;
+            let small;
+            let view = if target == (w as u32, h as u32) {
+                frame.rgb.view()
+            } else {
+                let r = match &mut resizer {
+                    Some(r) if r.matches(w, h, target) => r,
+                    _ => resizer.insert(resize::LinearResizer::new(
+                        w,
+                        h,
+                        target.0 as usize,
+                        target.1 as usize,
+                    )),
+                };
+                small = r.resize(frame.rgb.view());
+                small.view()
             };
-            small = r.resize(frame.rgb.view());
-            small.view()
-        };
-        let (_, cut) = detector.process(frame.index, view);
-        cuts.extend(cut);
-        frames = frame.index + 1;
-    }
-    cuts.sort_unstable();
-    cuts.dedup();
-    Ok(SceneDetection {
-        frames,
-        scenes: scenes_from_cuts(&cuts, frames),
-        cuts,
-        detection_size: size,
-    })
+            let (_, cut) = detector.process(frame.index, view);
+            cuts.extend(cut);
+            count = frame.index + 1;
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        Ok(SceneDetection {
+            frames: count,
+            scenes: scenes_from_cuts(&cuts, count),
+            cuts,
+            detection_size: size,
+        })
+    })?
 }
 
 #[cfg(test)]

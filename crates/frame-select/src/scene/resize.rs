@@ -123,8 +123,14 @@ impl LinearResizer {
             (sh, sw, 3),
             "frame size differs from the resizer's source size"
         );
-        let src = img.as_standard_layout();
-        let src = src.as_slice().expect("standard layout");
+        let owned;
+        let src = match img.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = img.as_standard_layout().into_owned();
+                owned.as_slice().expect("standard layout")
+            }
+        };
         let mut out = vec![0u8; dw * dh * 3];
         if self.area_fast_2x {
             for y in 0..dh {
@@ -142,29 +148,42 @@ impl LinearResizer {
             return Array3::from_shape_vec((dh, dw, 3), out).expect("sized above");
         }
         // Horizontal pass into i32 rows (cached per source row: adjacent
-        // output rows share source rows).
-        let hrow = |y: usize, buf: &mut Vec<i32>| {
-            buf.clear();
-            let row = &src[y * sw * 3..(y + 1) * sw * 3];
-            for &(sx, w0, w1) in &self.xs {
-                for c in 0..3 {
-                    let a = i32::from(row[sx * 3 + c]);
-                    // At the right edge OpenCV multiplies the last pixel by
-                    // the full weight (its `xmax` branch).
-                    let b = if sx + 1 < sw {
-                        i32::from(row[(sx + 1) * 3 + c])
-                    } else {
-                        0
-                    };
-                    buf.push(if sx + 1 < sw {
-                        a * w0 + b * w1
-                    } else {
-                        a * (1 << COEF_BITS)
-                    });
+        // output rows share source rows). Per output element: the source
+        // offset of its left neighbour, of its right neighbour (the same
+        // pixel at the right edge, where OpenCV multiplies the last pixel by
+        // the full weight) and the two weights.
+        let width = dw * 3;
+        let (mut off0, mut off1, mut wt0, mut wt1) = (
+            Vec::with_capacity(width),
+            Vec::with_capacity(width),
+            Vec::with_capacity(width),
+            Vec::with_capacity(width),
+        );
+        for &(sx, w0, w1) in &self.xs {
+            for c in 0..3 {
+                off0.push(sx * 3 + c);
+                if sx + 1 < sw {
+                    off1.push((sx + 1) * 3 + c);
+                    wt0.push(w0);
+                    wt1.push(w1);
+                } else {
+                    off1.push(sx * 3 + c);
+                    wt0.push(1 << COEF_BITS);
+                    wt1.push(0);
                 }
             }
+        }
+        let hrow = |y: usize, buf: &mut [i32]| {
+            let row = &src[y * sw * 3..(y + 1) * sw * 3];
+            for (((o, (&i0, &i1)), &w0), &w1) in buf
+                .iter_mut()
+                .zip(off0.iter().zip(&off1))
+                .zip(&wt0)
+                .zip(&wt1)
+            {
+                *o = i32::from(row[i0]) * w0 + i32::from(row[i1]) * w1;
+            }
         };
-        let width = dw * 3;
         // opencv-python's SIMD baseline is 128-bit: the vector kernel covers
         // 16-byte blocks, then 8-byte blocks while x < width - 8; the rest
         // is scalar.
@@ -175,7 +194,7 @@ impl LinearResizer {
         while vec_end + 8 < width {
             vec_end += 8;
         }
-        let (mut r0, mut r1) = (Vec::with_capacity(width), Vec::with_capacity(width));
+        let (mut r0, mut r1) = (vec![0i32; width], vec![0i32; width]);
         let (mut k0, mut k1) = (usize::MAX, usize::MAX);
         let clamp = |y: isize| y.clamp(0, sh as isize - 1) as usize;
         for (dy, &(sy, b0, b1)) in self.ys.iter().enumerate() {
@@ -190,19 +209,21 @@ impl LinearResizer {
                     k0 = y0;
                 }
             }
-            if k1 != y1 {
+            // A zero weight on the second row (integer downscale factors)
+            // makes it contribute nothing in either formula: skip it.
+            if k1 != y1 && b1 != 0 {
                 hrow(y1, &mut r1);
                 k1 = y1;
             }
             let dst = &mut out[dy * width..(dy + 1) * width];
-            for x in 0..width {
-                let (s0, s1) = (r0[x], r1[x]);
-                let v = if x < vec_end {
-                    ((((s0 >> 4) * b0) >> 16) + (((s1 >> 4) * b1) >> 16) + 2) >> 2
-                } else {
-                    (s0 * b0 + s1 * b1 + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS)
-                };
-                dst[x] = v.clamp(0, 255) as u8;
+            let (dv, ds) = dst.split_at_mut(vec_end);
+            for ((d, &s0), &s1) in dv.iter_mut().zip(&r0[..vec_end]).zip(&r1[..vec_end]) {
+                let v = ((((s0 >> 4) * b0) >> 16) + (((s1 >> 4) * b1) >> 16) + 2) >> 2;
+                *d = v.clamp(0, 255) as u8;
+            }
+            for ((d, &s0), &s1) in ds.iter_mut().zip(&r0[vec_end..]).zip(&r1[vec_end..]) {
+                let v = (s0 * b0 + s1 * b1 + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS);
+                *d = v.clamp(0, 255) as u8;
             }
         }
         Array3::from_shape_vec((dh, dw, 3), out).expect("sized above")

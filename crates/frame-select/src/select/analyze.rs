@@ -11,7 +11,7 @@ use crate::hash::{dhash, phash};
 use crate::quality::{FrameQuality, QualityThresholds, gray, mean_abs_diff};
 use crate::scene::resize::{LinearResizer, detection_size};
 use crate::scene::{Scene, ShotDetector, scenes_from_cuts};
-use crate::video::{DecodeOptions, VideoError, VideoInfo, VideoReader};
+use crate::video::{DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame_stream};
 
 /// What the pass measured on one sampled frame.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -69,8 +69,17 @@ pub fn analyze_video(
         threads: decode_threads,
         ..DecodeOptions::default()
     };
-    let mut reader = VideoReader::open(path, &options)?;
-    let info = reader.info().clone();
+    with_frame_stream(path, &options, |info, frames| {
+        analyze_frames(info, frames, config)
+    })
+}
+
+fn analyze_frames(
+    info: &VideoInfo,
+    stream: &mut FrameStream<'_>,
+    config: &SelectionConfig,
+) -> VideoAnalysis {
+    let info = info.clone();
     let fps = if info.fps > 0.0 { info.fps } else { 25.0 };
     let stride = ((config.sample_every_s * fps).round() as u64).max(1);
     let thresholds = QualityThresholds::default();
@@ -85,10 +94,10 @@ pub fn analyze_video(
     let mut frames = 0u64;
     let mut decode_error = None;
     loop {
-        let frame = match reader.next_frame() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
+        let frame = match stream.next() {
+            Some(Ok(f)) => f,
+            None => break,
+            Some(Err(e)) => {
                 decode_error = Some(e);
                 break;
             }
@@ -149,7 +158,7 @@ pub fn analyze_video(
     }
     cuts.sort_unstable();
     cuts.dedup();
-    Ok(VideoAnalysis {
+    VideoAnalysis {
         scenes: scenes_from_cuts(&cuts, frames),
         info,
         frames,
@@ -158,6 +167,6 @@ pub fn analyze_video(
         samples,
         sample_pixels,
         decode_error,
-        failed_packets: reader.failed_packets(),
-    })
+        failed_packets: stream.failed_packets(),
+    }
 }

@@ -52,7 +52,10 @@ fn unique(inputs: &mut [VideoInput]) {
 /// file stem as id (made unique by a suffix).
 pub fn inputs_from_dir(dir: &Path) -> Result<Vec<VideoInput>, SelectError> {
     let mut inputs = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| SelectError::Input {
             path: dir.to_path_buf(),
             reason: e.to_string(),

@@ -26,12 +26,14 @@ mod error;
 mod probe;
 mod reader;
 mod sample;
+mod stream;
 mod write;
 
 pub use error::VideoError;
 pub use probe::{VideoInfo, probe};
 pub use reader::{DecodeOptions, DecodedFrame, Resize, VideoReader};
 pub use sample::{sample_frames, sample_frames_lenient};
+pub use stream::{FrameStream, with_frame_stream};
 pub use write::{ClipMethod, ClipRequest, WrittenClip, write_clip};
 
 use std::sync::Once;

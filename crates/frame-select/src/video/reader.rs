@@ -217,26 +217,6 @@ impl VideoReader {
         self.advance()
     }
 
-    /// Decodes the next frame; returns its index, time and keyframe flag,
-    /// and converts it to RGB only when `want` says so for that index.
-    pub fn next_frame_if(
-        &mut self,
-        want: impl FnOnce(u64) -> bool,
-    ) -> Result<Option<(u64, f64, bool, Option<Array3<u8>>)>, VideoError> {
-        match self.advance()? {
-            Some((index, time_s)) => {
-                let key = self.raw.is_key();
-                let rgb = if want(index) {
-                    Some(self.convert()?)
-                } else {
-                    None
-                };
-                Ok(Some((index, time_s, key, rgb)))
-            }
-            None => Ok(None),
-        }
-    }
-
     /// Positions the reader so that the next decoded frame is `index` (by
     /// timestamp: seeks to the keyframe at or before it, then decodes
     /// forward). Frames are then numbered from their timestamps, which

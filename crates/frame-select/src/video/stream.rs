@@ -1,0 +1,122 @@
+//! Decoding on a second thread: FFmpeg decodes and converts the next frames
+//! while the caller analyses the current one, so a single video uses two
+//! cores even with codecs FFmpeg cannot thread (MPEG-4 part 2, Cinepak).
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use super::{DecodeOptions, DecodedFrame, VideoError, VideoInfo, VideoReader};
+
+enum Msg {
+    Opened(Box<VideoInfo>),
+    Frame(DecodedFrame),
+    Failed(VideoError),
+    /// End of stream, with the count of packets skipped.
+    Done(u64),
+}
+
+/// Frames of a video decoded ahead on another thread (a few frames of
+/// look-ahead), in order. Ends after the last frame or the first error.
+pub struct FrameStream<'a> {
+    rx: &'a Receiver<Msg>,
+    done: bool,
+    failed_packets: u64,
+}
+
+impl FrameStream<'_> {
+    /// Packets skipped as undecodable so far (final once the stream ended).
+    pub fn failed_packets(&self) -> u64 {
+        self.failed_packets
+    }
+}
+
+impl Iterator for FrameStream<'_> {
+    type Item = Result<DecodedFrame, VideoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.rx.recv() {
+            Ok(Msg::Frame(f)) => Some(Ok(f)),
+            Ok(Msg::Failed(e)) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            Ok(Msg::Done(n)) => {
+                self.failed_packets = n;
+                self.done = true;
+                None
+            }
+            // The decoder thread never sends `Opened` twice and only stops
+            // after `Done`/`Failed`, so a closed channel means it panicked.
+            Ok(Msg::Opened(_)) | Err(_) => {
+                self.done = true;
+                None
+            }
+        }
+    }
+}
+
+/// Opens `path` and runs `consume` on its frames while a second thread
+/// decodes ahead. Fails only if the file cannot be opened; errors during
+/// decoding arrive as the stream's last item.
+pub fn with_frame_stream<R>(
+    path: &Path,
+    options: &DecodeOptions,
+    consume: impl FnOnce(&VideoInfo, &mut FrameStream<'_>) -> R,
+) -> Result<R, VideoError> {
+    let (tx, rx) = sync_channel::<Msg>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut reader = match VideoReader::open(path, options) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Msg::Failed(e));
+                    return;
+                }
+            };
+            if tx
+                .send(Msg::Opened(Box::new(reader.info().clone())))
+                .is_err()
+            {
+                return;
+            }
+            loop {
+                let msg = match reader.next_frame() {
+                    Ok(Some(f)) => Msg::Frame(f),
+                    Ok(None) => Msg::Done(reader.failed_packets()),
+                    Err(e) => Msg::Failed(e),
+                };
+                let last = !matches!(msg, Msg::Frame(_));
+                // The consumer may stop early; then sending fails and the
+                // thread ends.
+                if tx.send(msg).is_err() || last {
+                    return;
+                }
+            }
+        });
+        let info = match rx.recv() {
+            Ok(Msg::Opened(info)) => info,
+            Ok(Msg::Failed(e)) => return Err(e),
+            _ => {
+                return Err(VideoError::BadRequest {
+                    path: path.to_path_buf(),
+                    reason: "decoder thread stopped before opening the file".into(),
+                });
+            }
+        };
+        let out = {
+            let mut stream = FrameStream {
+                rx: &rx,
+                done: false,
+                failed_packets: 0,
+            };
+            consume(&info, &mut stream)
+        };
+        // Closing the channel unblocks the decoder if the consumer stopped
+        // early; the scope then joins it.
+        drop(rx);
+        Ok(out)
+    })
+}
