@@ -131,7 +131,8 @@ impl ShotDetector {
 /// Result of [`detect_scenes`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SceneDetection {
-    /// Frames decoded.
+    /// End of the last scene: the last frame's position + 1 (frames are
+    /// numbered by presentation time, see [`crate::video::DecodedFrame::position`]).
     pub frames: u64,
     /// Cut frames (each starts a scene).
     pub cuts: Vec<u64>,
@@ -175,9 +176,9 @@ pub fn detect_scenes(
                 small = r.resize(frame.rgb.view());
                 small.view()
             };
-            let (_, cut) = detector.process(frame.index, view);
+            let (_, cut) = detector.process(frame.position, view);
             cuts.extend(cut);
-            count = frame.index + 1;
+            count = count.max(frame.position + 1);
         }
         cuts.sort_unstable();
         cuts.dedup();

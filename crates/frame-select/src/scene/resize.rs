@@ -9,15 +9,7 @@ use ndarray::{Array3, ArrayView3};
 /// PySceneDetect's `DEFAULT_MIN_WIDTH`.
 pub const EFFECTIVE_WIDTH: u32 = 256;
 
-/// Python's `round` (half to even).
-fn round_half_even(x: f64) -> f64 {
-    let r = x.round();
-    if (x - x.trunc()).abs() == 0.5 {
-        2.0 * (x / 2.0).round()
-    } else {
-        r
-    }
-}
+use crate::video::round_half_even;
 
 /// Size PySceneDetect scores frames at: unchanged when the larger side is
 /// at most 256 pixels, else scaled by `max(width, height) / 256` with each

@@ -16,7 +16,7 @@ use crate::video::{DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame
 /// What the pass measured on one sampled frame.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleRecord {
-    /// Frame index.
+    /// Frame position (presentation-time frame number).
     pub index: u64,
     /// Time in seconds.
     pub time_s: f64,
@@ -39,6 +39,9 @@ pub struct VideoAnalysis {
     /// Stream facts.
     pub info: VideoInfo,
     /// Frames decoded.
+    pub decoded: u64,
+    /// End of the frame timeline (last position + 1): scenes cover
+    /// `0..frames`.
     pub frames: u64,
     /// Cut frames.
     pub cuts: Vec<u64>,
@@ -92,6 +95,8 @@ fn analyze_frames(
     let mut sample_pixels = Vec::new();
     let mut last_small_gray: Option<Array2<u8>> = None;
     let mut frames = 0u64;
+    let mut decoded = 0u64;
+    let mut next_sample = 0u64;
     let mut decode_error = None;
     loop {
         let frame = match stream.next() {
@@ -102,9 +107,12 @@ fn analyze_frames(
                 break;
             }
         };
-        frames = frame.index + 1;
+        decoded += 1;
+        // Scenes, keyframes and samples use the presentation-time frame
+        // number (PySceneDetect's numbering), which clip writing also uses.
+        frames = frames.max(frame.position + 1);
         if frame.key {
-            keyframes.push(frame.index);
+            keyframes.push(frame.position);
         }
         let (h, w, _) = frame.rgb.dim();
         let target = detection_size(w as u32, h as u32);
@@ -123,17 +131,20 @@ fn analyze_frames(
             Some(r.resize(frame.rgb.view()))
         };
         let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
-        let (_, cut) = shots.process(frame.index, view);
+        let (_, cut) = shots.process(frame.position, view);
         cuts.extend(cut);
 
-        if frame.index % stride == 0 {
+        // Samples every `stride` positions (by time, so variable-rate
+        // files are sampled evenly too).
+        if frame.position >= next_sample {
+            next_sample = frame.position + stride;
             let full_gray = gray(frame.rgb.view());
             let small_gray = gray(view);
             let motion = last_small_gray
                 .as_ref()
                 .and_then(|g| mean_abs_diff(g.view(), small_gray.view()));
             samples.push(SampleRecord {
-                index: frame.index,
+                index: frame.position,
                 time_s: frame.time_s,
                 quality: FrameQuality::measure(full_gray.view(), &thresholds),
                 phash: phash(small_gray.view()),
@@ -158,10 +169,13 @@ fn analyze_frames(
     }
     cuts.sort_unstable();
     cuts.dedup();
+    keyframes.sort_unstable();
+    keyframes.dedup();
     VideoAnalysis {
         scenes: scenes_from_cuts(&cuts, frames),
         info,
         frames,
+        decoded,
         cuts,
         keyframes,
         samples,

@@ -191,7 +191,7 @@ fn judge(
         id: input.id.clone(),
         source: input.path.clone(),
         fps,
-        frames: analysis.frames,
+        frames: analysis.decoded,
         scenes: analysis.scenes.clone(),
         plan: None,
         clip_seconds: None,
@@ -206,7 +206,7 @@ fn judge(
     let plan = match plan_clip(&analysis, config) {
         Ok(p) => p,
         Err((reason, detail)) => {
-            let reason = if analysis.frames == 0 && analysis.decode_error.is_some() {
+            let reason = if analysis.decoded == 0 && analysis.decode_error.is_some() {
                 Reason::DecodeFailed
             } else {
                 reason

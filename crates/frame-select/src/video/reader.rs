@@ -71,8 +71,14 @@ impl Default for DecodeOptions {
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedFrame {
-    /// Index in presentation order, from 0.
+    /// Index in decoding order, from 0 (the n-th frame the decoder gave).
     pub index: u64,
+    /// Frame number on the nominal timeline: presentation time x frame
+    /// rate, rounded, as OpenCV's `CAP_PROP_POS_MSEC` and PySceneDetect
+    /// number frames. Equals `index` for constant-rate files starting at 0;
+    /// differs for files whose first timestamp is not 0 or that skip or
+    /// repeat frames (variable frame rate).
+    pub position: u64,
     /// Presentation time in seconds from the stream start.
     pub time_s: f64,
     /// Pixels, `height x width x 3`, RGB.
@@ -201,8 +207,9 @@ impl VideoReader {
     /// `Err` the reader is finished; frames returned before stay valid.
     pub fn next_frame(&mut self) -> Result<Option<DecodedFrame>, VideoError> {
         match self.advance()? {
-            Some((index, time_s)) => Ok(Some(DecodedFrame {
+            Some((index, time_s, position)) => Ok(Some(DecodedFrame {
                 index,
+                position,
                 time_s,
                 rgb: self.convert()?,
                 key: self.raw.is_key(),
@@ -214,7 +221,7 @@ impl VideoReader {
     /// Decodes the next frame without converting it to RGB (cheap skipping);
     /// returns its index and time, `None` at the end.
     pub fn skip_frame(&mut self) -> Result<Option<(u64, f64)>, VideoError> {
-        self.advance()
+        Ok(self.advance()?.map(|(index, time_s, _)| (index, time_s)))
     }
 
     /// Positions the reader so that the next decoded frame is `index` (by
@@ -282,7 +289,15 @@ impl VideoReader {
             match self.decoder.receive_frame(&mut self.raw) {
                 Ok(()) => {
                     self.consecutive_failures = 0;
-                    return Ok(Some(self.raw.timestamp().or(self.raw.pts())));
+                    // OpenCV's choice of timestamp: the frame's pts unless
+                    // missing or 0, else the packet's dts (best-effort
+                    // timestamps disagree on files like box.mp4, whose dts
+                    // step back once).
+                    let pts = self.raw.pts().filter(|&p| p != 0);
+                    // SAFETY: reading a plain field of the decoded frame.
+                    let dts = unsafe { (*self.raw.as_ptr()).pkt_dts };
+                    let dts = (dts != ffmpeg::ffi::AV_NOPTS_VALUE).then_some(dts);
+                    return Ok(Some(pts.or(dts).or(self.raw.timestamp())));
                 }
                 Err(ffmpeg::Error::Eof) => {
                     self.finished = true;
@@ -350,7 +365,7 @@ impl VideoReader {
         Ok(())
     }
 
-    fn advance(&mut self) -> Result<Option<(u64, f64)>, VideoError> {
+    fn advance(&mut self) -> Result<Option<(u64, f64, u64)>, VideoError> {
         let ts = if self.pending {
             self.pending = false;
             self.pending_ts
@@ -362,12 +377,23 @@ impl VideoReader {
         };
         let index = self.next_index;
         self.next_index += 1;
+        let fps = self.info.fps;
         let time_s = match ts {
             Some(ts) => (ts - self.start_pts) as f64 * self.time_base,
-            None if self.info.fps > 0.0 => index as f64 / self.info.fps,
+            None if fps > 0.0 => index as f64 / fps,
             None => 0.0,
         };
-        Ok(Some((index, time_s)))
+        // OpenCV's position: milliseconds from the stream start, which
+        // PySceneDetect turns into whole microseconds, then into a frame
+        // number with Python's round (half to even). Non-positive times fall
+        // back to the decode count, as PySceneDetect does.
+        let micros = (time_s * 1e6).round();
+        let position = if micros <= 0.0 || fps <= 0.0 {
+            index
+        } else {
+            round_half_even(micros / 1e6 * fps) as u64
+        };
+        Ok(Some((index, time_s, position)))
     }
 
     /// Converts `raw` to an RGB array of the output size.
@@ -408,5 +434,15 @@ impl VideoReader {
         }
         Ok(Array3::from_shape_vec((oh as usize, ow as usize, 3), out)
             .expect("rows were copied to exactly h * w * 3 bytes"))
+    }
+}
+
+/// Python's `round` (half to even).
+pub(crate) fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 {
+        2.0 * (x / 2.0).round()
+    } else {
+        r
     }
 }

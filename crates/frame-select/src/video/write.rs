@@ -239,7 +239,7 @@ fn reencode(source: &Path, request: &ClipRequest, out: &Path) -> Result<WrittenC
     let mut sink = H264Sink::open(out, w, h, info.fps)?;
     let mut frames = 0u64;
     while let Some(frame) = reader.next_frame()? {
-        if frame.index >= request.end_frame {
+        if frame.position >= request.end_frame {
             break;
         }
         sink.push(&frame.rgb, frames as i64)?;
