@@ -79,3 +79,20 @@ pub trait PersonDetector: Send + Sync {
     /// Person boxes found in `frame`, best first.
     fn detect(&self, frame: ArrayView3<'_, u8>) -> Result<Vec<Detection>, DetectError>;
 }
+
+/// Builds the person detector a [`crate::select::SelectionConfig`] asks for
+/// (`None` when detection is off).
+pub fn from_config(
+    config: &crate::select::SelectionConfig,
+) -> Result<Option<std::sync::Arc<dyn PersonDetector>>, DetectError> {
+    use crate::select::PersonDetectorKind;
+    match config.person_detector {
+        PersonDetectorKind::None => Ok(None),
+        PersonDetectorKind::Hog => Ok(Some(std::sync::Arc::new(hog::HogPeopleDetector::default()))),
+        PersonDetectorKind::Yolov8 => {
+            let path = config.yolo_weights.clone().unwrap_or_default();
+            yolo::load_person_detector(&path, config.person_confidence)
+                .map(|d| Some(d as std::sync::Arc<dyn PersonDetector>))
+        }
+    }
+}
