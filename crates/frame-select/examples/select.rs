@@ -40,6 +40,9 @@ struct Args {
     /// YOLOv8 weights (.safetensors from tools/convert_yolov8.py).
     #[arg(long)]
     yolo_weights: Option<PathBuf>,
+    /// Decide and report without writing clips.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -67,6 +70,9 @@ fn main() {
     }
     if args.yolo_weights.is_some() {
         config.yolo_weights = args.yolo_weights.clone();
+    }
+    if args.dry_run {
+        config.write_clips = false;
     }
     if let Err(e) = config.validate() {
         fail(e);

@@ -39,6 +39,10 @@ pub struct SelectionConfig {
     pub person_confidence: f32,
     /// Minimum share of sampled clip frames with at least one person.
     pub min_person_share: f64,
+    /// Person detection runs on at most this many of the clip's samples,
+    /// spread evenly (0: all). Detection dominates the stage's time; eight
+    /// frames measure a share against 0.5 to within one frame.
+    pub person_samples: usize,
     /// Minimum median sharpness (variance of the Laplacian) of the clip.
     pub min_sharpness: f64,
     /// Maximum share of blank (uniform) sampled frames.
@@ -63,6 +67,8 @@ pub struct SelectionConfig {
     /// Sampled frames wider than this are shrunk before person detection
     /// (and kept in memory at that size until the clip is planned).
     pub max_sample_width: u32,
+    /// Write the kept clips and sidecars (`false`: decide and report only).
+    pub write_clips: bool,
 }
 
 impl Default for SelectionConfig {
@@ -74,6 +80,7 @@ impl Default for SelectionConfig {
             yolo_weights: None,
             person_confidence: 0.25,
             min_person_share: 0.5,
+            person_samples: 8,
             min_sharpness: 15.0,
             max_blank_share: 0.5,
             max_clipped_share: 0.8,
@@ -85,6 +92,7 @@ impl Default for SelectionConfig {
             duplicate_radius: 10,
             duplicate_min_share: 0.5,
             max_sample_width: 960,
+            write_clips: true,
         }
     }
 }

@@ -217,7 +217,14 @@ fn judge(
         }
     };
     if let Some(detector) = detector {
-        for i in samples_in(&analysis, &plan) {
+        let inside = samples_in(&analysis, &plan);
+        let picks: Vec<usize> = match config.person_samples {
+            k if k == 0 || inside.len() <= k => inside,
+            k => (0..k)
+                .map(|j| inside[(j * inside.len() + inside.len() / 2) / k])
+                .collect(),
+        };
+        for i in picks {
             // A detector failure on one frame counts as "no person there"
             // and is reported, rather than losing the whole video.
             match detector.detect(analysis.sample_pixels[i].view()) {
