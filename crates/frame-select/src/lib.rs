@@ -7,6 +7,25 @@
 //! quality, computes a near-duplicate signature, checks for people (HOG
 //! people detector on CPU, YOLOv8 in Burn) and extracts the kept clip.
 //!
+//! ## Modules
+//! - [`video`]: probe, decode (threaded, downscale in FFmpeg's scaler),
+//!   seek, sample frame indices, decode ahead on a second thread, write clips
+//!   (stream copy or H.264), typed [`video::VideoError`]s.
+//! - [`scene`]: PySceneDetect 0.7-equivalent content and adaptive detectors
+//!   (same cut frames on the reference videos), scene lists, longest scene.
+//! - [`quality`]: sharpness, exposure, blank frames, motion.
+//! - [`hash`]: pHash / dHash, video signatures, a BK-tree Hamming index.
+//! - [`detect`]: the [`detect::PersonDetector`] trait, OpenCV's HOG people
+//!   detector (bundled coefficients) and YOLOv8 in Burn.
+//! - [`select`]: the decode-once selection over folders or manifests.
+//!
+//! ```no_run
+//! use frame_select::scene::{DetectorConfig, detect_scenes};
+//! let found = detect_scenes("clip.mp4", &DetectorConfig::default())?;
+//! println!("cuts at {:?}, longest scene {:?}", found.cuts, frame_select::scene::longest_scene(&found.scenes));
+//! # Ok::<(), frame_select::video::VideoError>(())
+//! ```
+//!
 //! ## Place in the data flow
 //! ```text
 //! metadata ─► hashtag groups ─► filters ─► [frame selection] ─► shards ─► pretraining ─► fine-tuning ─► report
