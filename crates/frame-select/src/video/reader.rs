@@ -104,9 +104,8 @@ pub struct VideoReader {
     input: ffmpeg::format::context::Input,
     decoder: ffmpeg::decoder::Video,
     resize: Option<Resize>,
-    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    converter: RgbConverter,
     raw: ffmpeg::frame::Video,
-    rgb: ffmpeg::frame::Video,
     time_base: f64,
     start_pts: i64,
     next_index: u64,
@@ -162,9 +161,8 @@ impl VideoReader {
             input,
             decoder,
             resize: options.resize,
-            scaler: None,
+            converter: RgbConverter::new(options.resize),
             raw: ffmpeg::frame::Video::empty(),
-            rgb: ffmpeg::frame::Video::empty(),
             time_base,
             start_pts,
             next_index: 0,
@@ -398,12 +396,72 @@ impl VideoReader {
 
     /// Converts `raw` to an RGB array of the output size.
     fn convert(&mut self) -> Result<Array3<u8>, VideoError> {
-        let (w, h) = (self.raw.width(), self.raw.height());
+        self.converter
+            .convert(&self.raw, &self.path, &self.info.codec, self.next_index)
+    }
+
+    /// Decodes the next frame and hands over FFmpeg's frame unconverted (no
+    /// copy), for conversion on another thread.
+    pub(crate) fn next_raw(&mut self) -> Result<Option<RawDecoded>, VideoError> {
+        match self.advance()? {
+            Some((index, time_s, position)) => {
+                let key = self.raw.is_key();
+                let frame = std::mem::replace(&mut self.raw, ffmpeg::frame::Video::empty());
+                Ok(Some(RawDecoded {
+                    index,
+                    position,
+                    time_s,
+                    key,
+                    frame,
+                }))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// A decoded frame still in FFmpeg's pixel format.
+pub(crate) struct RawDecoded {
+    pub index: u64,
+    pub position: u64,
+    pub time_s: f64,
+    pub key: bool,
+    pub frame: ffmpeg::frame::Video,
+}
+
+/// FFmpeg frames to RGB arrays (swscale, scaler cached per input format and
+/// size).
+pub(crate) struct RgbConverter {
+    resize: Option<Resize>,
+    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    rgb: ffmpeg::frame::Video,
+}
+
+impl RgbConverter {
+    pub(crate) fn new(resize: Option<Resize>) -> Self {
+        Self {
+            resize,
+            scaler: None,
+            rgb: ffmpeg::frame::Video::empty(),
+        }
+    }
+
+    pub(crate) fn convert(
+        &mut self,
+        raw: &ffmpeg::frame::Video,
+        path: &Path,
+        codec: &str,
+        frames_decoded: u64,
+    ) -> Result<Array3<u8>, VideoError> {
+        let (w, h) = (raw.width(), raw.height());
         let (ow, oh) = match self.resize {
-            Some(r) => r.output_size(w, h).expect("checked in open"),
+            Some(r) => r.output_size(w, h).ok_or_else(|| VideoError::BadRequest {
+                path: path.to_path_buf(),
+                reason: format!("invalid output size {r:?}"),
+            })?,
             None => (w, h),
         };
-        let format = self.raw.format();
+        let format = raw.format();
         let stale =
             !matches!(&self.scaler, Some((f, sw, sh, _)) if *f == format && *sw == w && *sh == h);
         if stale {
@@ -412,17 +470,17 @@ impl VideoReader {
             let ctx =
                 scaling::Context::get(format, w, h, Pixel::RGB24, ow, oh, scaling::Flags::BICUBIC)
                     .map_err(|e| VideoError::Unsupported {
-                        path: self.path.clone(),
-                        codec: self.info.codec.clone(),
+                        path: path.to_path_buf(),
+                        codec: codec.to_string(),
                         reason: format!("no conversion from {format:?} to RGB: {e}"),
                     })?;
             self.scaler = Some((format, w, h, ctx));
         }
         let (_, _, _, ctx) = self.scaler.as_mut().expect("set above");
-        ctx.run(&self.raw, &mut self.rgb)
+        ctx.run(raw, &mut self.rgb)
             .map_err(|e| VideoError::Broken {
-                path: self.path.clone(),
-                frames_decoded: self.next_index,
+                path: path.to_path_buf(),
+                frames_decoded,
                 reason: format!("colour conversion failed: {e}"),
             })?;
         let stride = self.rgb.stride(0);

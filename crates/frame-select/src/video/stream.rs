@@ -5,11 +5,14 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use super::reader::{RawDecoded, RgbConverter};
 use super::{DecodeOptions, DecodedFrame, VideoError, VideoInfo, VideoReader};
 
 enum Msg {
     Opened(Box<VideoInfo>),
-    Frame(DecodedFrame),
+    /// A frame in FFmpeg's format: the consumer converts it, so decoding
+    /// and colour conversion run on different cores.
+    Frame(Box<RawDecoded>),
     Failed(VideoError),
     /// End of stream, with the count of packets skipped.
     Done(u64),
@@ -21,6 +24,9 @@ pub struct FrameStream<'a> {
     rx: &'a Receiver<Msg>,
     done: bool,
     failed_packets: u64,
+    converter: RgbConverter,
+    path: &'a Path,
+    codec: String,
 }
 
 impl FrameStream<'_> {
@@ -38,7 +44,24 @@ impl Iterator for FrameStream<'_> {
             return None;
         }
         match self.rx.recv() {
-            Ok(Msg::Frame(f)) => Some(Ok(f)),
+            Ok(Msg::Frame(raw)) => {
+                let rgb = self
+                    .converter
+                    .convert(&raw.frame, self.path, &self.codec, raw.index);
+                match rgb {
+                    Ok(rgb) => Some(Ok(DecodedFrame {
+                        index: raw.index,
+                        position: raw.position,
+                        time_s: raw.time_s,
+                        rgb,
+                        key: raw.key,
+                    })),
+                    Err(e) => {
+                        self.done = true;
+                        Some(Err(e))
+                    }
+                }
+            }
             Ok(Msg::Failed(e)) => {
                 self.done = true;
                 Some(Err(e))
@@ -83,8 +106,8 @@ pub fn with_frame_stream<R>(
                 return;
             }
             loop {
-                let msg = match reader.next_frame() {
-                    Ok(Some(f)) => Msg::Frame(f),
+                let msg = match reader.next_raw() {
+                    Ok(Some(f)) => Msg::Frame(Box::new(f)),
                     Ok(None) => Msg::Done(reader.failed_packets()),
                     Err(e) => Msg::Failed(e),
                 };
@@ -111,6 +134,9 @@ pub fn with_frame_stream<R>(
                 rx: &rx,
                 done: false,
                 failed_packets: 0,
+                converter: RgbConverter::new(options.resize),
+                path,
+                codec: info.codec.clone(),
             };
             consume(&info, &mut stream)
         };
