@@ -42,3 +42,6 @@ print(f"  decode-once selection, HOG on 8 clip samples (dry run): {sel:.3f} s ({
 print(f"  decode-once selection, no person detector (dry run): {bare:.3f} s ({n/bare:.0f} fps) -> {ff/bare:.2f}x of ffmpeg's speed")
 PY
 done
+
+# Per-frame cost of the person detectors and the kernels (criterion).
+cargo bench -q -p frame-select --bench frame_select -- person_detectors kernels 2>/dev/null | grep -E "^[a-z_]+/|time:"

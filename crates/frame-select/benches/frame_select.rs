@@ -54,5 +54,29 @@ fn whole_video(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kernels, whole_video);
+fn detectors(c: &mut Criterion) {
+    use frame_select::detect::PersonDetector;
+    use frame_select::detect::hog::HogPeopleDetector;
+    use frame_select::detect::yolo::{YoloConfig, YoloPersonDetector};
+    let Some(path) = video() else { return };
+    let frame = frame_select::video::sample_frames(&path, &[0], &Default::default())
+        .unwrap()
+        .remove(0);
+    let mut g = c.benchmark_group("person_detectors_768x576");
+    g.sample_size(10);
+    let hog = HogPeopleDetector::default();
+    g.bench_function("hog_opencv_defaults", |b| {
+        b.iter(|| hog.detect(frame.rgb.view()).unwrap())
+    });
+    // Random weights run as fast as trained ones.
+    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/yolov8/yolov8n_random.safetensors");
+    let yolo = YoloPersonDetector::load(&weights, YoloConfig::default()).unwrap();
+    g.bench_function("yolov8n_640_flex", |b| {
+        b.iter(|| yolo.detect(frame.rgb.view()).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kernels, whole_video, detectors);
 criterion_main!(benches);

@@ -305,7 +305,7 @@ pub fn select_videos(
 
     selections
         .par_iter_mut()
-        .filter(|s| s.reasons.is_empty())
+        .filter(|s| config.write_clips && s.reasons.is_empty())
         .for_each(|s| {
             let plan = s.plan.expect("kept selections have a plan");
             let clip_path = clips_dir.join(format!("{}.mp4", s.id));
