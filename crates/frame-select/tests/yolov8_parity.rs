@@ -145,3 +145,26 @@ fn bad_weight_files_are_typed_errors() {
     let err = YoloV8::<Flex>::load(&cut, &device).unwrap_err().to_string();
     assert!(err.contains("model.12.cv1.conv.weight"), "{err}");
 }
+
+#[test]
+fn the_person_detector_runs_from_several_threads_at_once() {
+    use frame_select::detect::PersonDetector;
+    use frame_select::detect::yolo::YoloPersonDetector;
+    let detector =
+        YoloPersonDetector::load(fixture("yolov8n_random.safetensors"), YoloConfig::default())
+            .unwrap();
+    assert_eq!(detector.name(), "yolov8n");
+    let (bytes, _) = tensors();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let frame =
+        Array3::from_shape_vec((300, 410, 3), st.tensor("frame").unwrap().data().to_vec()).unwrap();
+    let alone = detector.detect(frame.view()).unwrap();
+    assert!(!alone.is_empty());
+    let together: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| detector.detect(frame.view()).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(together.iter().all(|d| d == &alone));
+}

@@ -25,8 +25,8 @@
 mod model;
 mod post;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
@@ -348,14 +348,13 @@ impl<B: Backend> YoloV8<B> {
     }
 }
 
-/// [`YoloV8`] on Burn's CPU backend as a [`PersonDetector`]. The model sits
-/// behind a mutex: frames from parallel videos take turns (the backend
-/// already uses every core for one frame).
+/// [`YoloV8`] on Burn's CPU backend as a [`PersonDetector`]. Burn's CPU
+/// tensors are `Send + Sync`, so frames from parallel videos run
+/// concurrently on the shared, read-only weights.
 pub struct YoloPersonDetector {
-    model: Mutex<YoloV8<burn::backend::Flex>>,
+    model: YoloV8<burn::backend::Flex>,
     config: YoloConfig,
     name: String,
-    path: PathBuf,
 }
 
 impl YoloPersonDetector {
@@ -365,10 +364,9 @@ impl YoloPersonDetector {
         let model = YoloV8::<burn::backend::Flex>::load(path.as_ref(), &device)?;
         let name = format!("yolov8{}", model.variant().name());
         Ok(Self {
-            model: Mutex::new(model),
+            model,
             config,
             name,
-            path: path.as_ref().to_path_buf(),
         })
     }
 }
@@ -379,11 +377,8 @@ impl PersonDetector for YoloPersonDetector {
     }
 
     fn detect(&self, frame: ArrayView3<'_, u8>) -> Result<Vec<Detection>, DetectError> {
-        let model = self
-            .model
-            .lock()
-            .map_err(|_| weights_err(&self.path, "model lock poisoned by an earlier panic"))?;
-        model.detect_frame(frame, &self.config, &Default::default())
+        self.model
+            .detect_frame(frame, &self.config, &Default::default())
     }
 }
 
