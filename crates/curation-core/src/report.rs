@@ -24,6 +24,20 @@ pub struct ReasonStats {
     pub examples: Vec<String>,
 }
 
+impl ReasonStats {
+    /// Counts one record failing this check; `first` when it is the
+    /// record's first failing reason (then its id may become an example).
+    pub fn record(&mut self, id: &str, first: bool) {
+        self.any += 1;
+        if first {
+            self.first += 1;
+            if self.examples.len() < EXAMPLES_PER_REASON {
+                self.examples.push(id.to_owned());
+            }
+        }
+    }
+}
+
 /// Counts of a curation run. A record is counted under its first failing
 /// reason (`first`) and under every failing reason (`any`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -52,14 +66,7 @@ impl FilterReport {
         }
         self.rejected += 1;
         for (i, reason) in reasons.iter().enumerate() {
-            let stats = self.reasons.entry(reason).or_default();
-            stats.any += 1;
-            if i == 0 {
-                stats.first += 1;
-                if stats.examples.len() < EXAMPLES_PER_REASON {
-                    stats.examples.push(id.to_owned());
-                }
-            }
+            self.reasons.entry(reason).or_default().record(id, i == 0);
         }
     }
 

@@ -38,18 +38,7 @@ pub fn laplacian_variance(gray: ArrayView2<'_, u8>) -> f64 {
     if h == 0 || w == 0 {
         return 0.0;
     }
-    // Reflect-101: index -1 -> 1, n -> n - 2 (a 1-pixel axis reflects onto itself).
-    let refl = |i: isize, n: usize| -> usize {
-        if n == 1 {
-            0
-        } else if i < 0 {
-            (-i) as usize
-        } else if i as usize >= n {
-            2 * (n - 1) - i as usize
-        } else {
-            i as usize
-        }
-    };
+    let refl = reflect_101;
     let (mut sum, mut sum_sq) = (0.0f64, 0.0f64);
     for y in 0..h {
         let (yu, yd) = (refl(y as isize - 1, h), refl(y as isize + 1, h));
@@ -68,6 +57,20 @@ pub fn laplacian_variance(gray: ArrayView2<'_, u8>) -> f64 {
     let n = (h * w) as f64;
     let mean = sum / n;
     (sum_sq / n - mean * mean).max(0.0)
+}
+
+/// OpenCV's `BORDER_REFLECT_101` for an index one step outside `0..n`:
+/// -1 -> 1, n -> n - 2 (a 1-pixel axis reflects onto itself).
+pub(crate) fn reflect_101(i: isize, n: usize) -> usize {
+    if n == 1 {
+        0
+    } else if i < 0 {
+        (-i) as usize
+    } else if i as usize >= n {
+        2 * (n - 1) - i as usize
+    } else {
+        i as usize
+    }
 }
 
 /// Mean absolute difference of two grey images of the same size (0..255);

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use frame_select::scene::resize::{LinearResizer, detection_size};
+use frame_select::scene::resize::ResizerCache;
 use frame_select::scene::{
     AdaptiveConfig, ContentConfig, ContentDetector, DetectorConfig, HsvPlanes, detect_scenes,
 };
@@ -97,19 +97,12 @@ fn per_frame_scores_equal_pyscenedetect() {
         let mut worst = 0.0f64;
         with_frame_stream(&path, &DecodeOptions::default(), |_, frames| {
             let mut det = ContentDetector::new(&ContentConfig::default());
-            let mut resizer: Option<LinearResizer> = None;
+            let mut resizer = ResizerCache::default();
             for f in frames {
                 let f = f.unwrap();
-                let (h, w, _) = f.rgb.dim();
-                let t = detection_size(w as u32, h as u32);
-                let small = if t == (w as u32, h as u32) {
-                    f.rgb.clone()
-                } else {
-                    resizer
-                        .get_or_insert_with(|| LinearResizer::new(w, h, t.0 as usize, t.1 as usize))
-                        .resize(f.rgb.view())
-                };
-                let (score, _) = det.process(f.position, HsvPlanes::from_rgb(small.view()));
+                let small = resizer.to_detection_size(f.rgb.view());
+                let view = small.as_ref().map_or(f.rgb.view(), |s| s.view());
+                let (score, _) = det.process(f.position, HsvPlanes::from_rgb(view));
                 let want = reference
                     .get(f.position as usize)
                     .and_then(|r| r[0].as_f64());

@@ -236,15 +236,7 @@ impl HogPeopleDetector {
     /// `computeGradient` (borders reflected without repeating the edge).
     fn gradients(&self, img: ArrayView3<'_, u8>) -> Vec<(f32, f32, u8, u8)> {
         let (h, w, _) = img.dim();
-        let refl = |i: isize, n: usize| -> usize {
-            if i < 0 {
-                (-i) as usize
-            } else if i as usize >= n {
-                2 * (n - 1) - i as usize
-            } else {
-                i as usize
-            }
-        };
+        let refl = crate::quality::reflect_101;
         let lut = &self.gamma;
         let angle_scale = NBINS as f32 / std::f32::consts::PI;
         let mut out = Vec::with_capacity(w * h);

@@ -151,31 +151,15 @@ pub fn detect_scenes(
 ) -> Result<SceneDetection, VideoError> {
     with_frame_stream(path.as_ref(), &DecodeOptions::default(), |info, frames| {
         let mut detector = ShotDetector::new(config);
-        let mut resizer: Option<resize::LinearResizer> = None;
+        let mut resizer = resize::ResizerCache::default();
         let mut cuts = Vec::new();
         let mut count = 0;
         let mut size = (info.width, info.height);
         for frame in frames {
             let frame = frame?;
-            let (h, w, _) = frame.rgb.dim();
-            let target = resize::detection_size(w as u32, h as u32);
-            size = target;
-            let small;
-            let view = if target == (w as u32, h as u32) {
-                frame.rgb.view()
-            } else {
-                let r = match &mut resizer {
-                    Some(r) if r.matches(w, h, target) => r,
-                    _ => resizer.insert(resize::LinearResizer::new(
-                        w,
-                        h,
-                        target.0 as usize,
-                        target.1 as usize,
-                    )),
-                };
-                small = r.resize(frame.rgb.view());
-                small.view()
-            };
+            let small = resizer.to_detection_size(frame.rgb.view());
+            let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
+            size = (view.dim().1 as u32, view.dim().0 as u32);
             let (_, cut) = detector.process(frame.position, view);
             cuts.extend(cut);
             count = count.max(frame.position + 1);

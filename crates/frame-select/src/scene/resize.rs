@@ -9,8 +9,6 @@ use ndarray::{Array3, ArrayView3};
 /// PySceneDetect's `DEFAULT_MIN_WIDTH`.
 pub const EFFECTIVE_WIDTH: u32 = 256;
 
-use crate::video::round_half_even;
-
 /// Size PySceneDetect scores frames at: unchanged when the larger side is
 /// at most 256 pixels, else scaled by `max(width, height) / 256` with each
 /// side rounded half-to-even (`compute_downscale_factor` and the
@@ -21,8 +19,43 @@ pub fn detection_size(width: u32, height: u32) -> (u32, u32) {
         return (width, height);
     }
     let factor = f64::from(largest) / f64::from(EFFECTIVE_WIDTH);
-    let side = |s: u32| (round_half_even(f64::from(s) / factor) as u32).max(1);
+    let side = |s: u32| ((f64::from(s) / factor).round_ties_even() as u32).max(1);
     (side(width), side(height))
+}
+
+/// A [`LinearResizer`] kept for the next frame and rebuilt only when the
+/// frame or target size changes.
+#[derive(Debug, Clone, Default)]
+pub struct ResizerCache {
+    resizer: Option<LinearResizer>,
+}
+
+impl ResizerCache {
+    /// `rgb` resized to `target` `(width, height)`; `None` when it already
+    /// has that size (use the frame as it is).
+    pub fn resize(&mut self, rgb: ArrayView3<'_, u8>, target: (u32, u32)) -> Option<Array3<u8>> {
+        let (h, w, _) = rgb.dim();
+        if target == (w as u32, h as u32) {
+            return None;
+        }
+        let r = match &mut self.resizer {
+            Some(r) if r.matches(w, h, target) => r,
+            _ => self.resizer.insert(LinearResizer::new(
+                w,
+                h,
+                target.0 as usize,
+                target.1 as usize,
+            )),
+        };
+        Some(r.resize(rgb))
+    }
+
+    /// `rgb` shrunk to [`detection_size`], as PySceneDetect scores it;
+    /// `None` when no shrinking is needed.
+    pub fn to_detection_size(&mut self, rgb: ArrayView3<'_, u8>) -> Option<Array3<u8>> {
+        let (h, w, _) = rgb.dim();
+        self.resize(rgb, detection_size(w as u32, h as u32))
+    }
 }
 
 const COEF_BITS: u32 = 11;

@@ -9,7 +9,7 @@ use ndarray::{Array2, Array3};
 use super::SelectionConfig;
 use crate::hash::{dhash, phash};
 use crate::quality::{FrameQuality, QualityThresholds, gray, mean_abs_diff};
-use crate::scene::resize::{LinearResizer, detection_size};
+use crate::scene::resize::ResizerCache;
 use crate::scene::{Scene, ShotDetector, scenes_from_cuts};
 use crate::video::{DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame_stream};
 
@@ -87,8 +87,8 @@ fn analyze_frames(
     let stride = ((config.sample_every_s * fps).round() as u64).max(1);
     let thresholds = QualityThresholds::default();
     let mut shots = ShotDetector::new(&config.shots);
-    let mut det_resizer: Option<LinearResizer> = None;
-    let mut sample_resizer: Option<LinearResizer> = None;
+    let mut det_resizer = ResizerCache::default();
+    let mut sample_resizer = ResizerCache::default();
     let mut cuts = Vec::new();
     let mut keyframes = Vec::new();
     let mut samples = Vec::new();
@@ -115,21 +115,7 @@ fn analyze_frames(
             keyframes.push(frame.position);
         }
         let (h, w, _) = frame.rgb.dim();
-        let target = detection_size(w as u32, h as u32);
-        let small = if target == (w as u32, h as u32) {
-            None
-        } else {
-            let r = match &mut det_resizer {
-                Some(r) if r.matches(w, h, target) => r,
-                _ => det_resizer.insert(LinearResizer::new(
-                    w,
-                    h,
-                    target.0 as usize,
-                    target.1 as usize,
-                )),
-            };
-            Some(r.resize(frame.rgb.view()))
-        };
+        let small = det_resizer.to_detection_size(frame.rgb.view());
         let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
         let (_, cut) = shots.process(frame.position, view);
         cuts.extend(cut);
@@ -156,11 +142,9 @@ fn analyze_frames(
             let max_w = config.max_sample_width as usize;
             let pixels = if w > max_w {
                 let th = ((h as f64 * max_w as f64 / w as f64).round() as usize).max(1);
-                let r = match &mut sample_resizer {
-                    Some(r) if r.matches(w, h, (max_w as u32, th as u32)) => r,
-                    _ => sample_resizer.insert(LinearResizer::new(w, h, max_w, th)),
-                };
-                r.resize(frame.rgb.view())
+                sample_resizer
+                    .resize(frame.rgb.view(), (max_w as u32, th as u32))
+                    .expect("narrower target")
             } else {
                 frame.rgb
             };

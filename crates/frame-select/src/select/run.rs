@@ -13,7 +13,7 @@ use crate::detect::PersonDetector;
 use crate::hash::{HammingIndex, VideoSignature};
 use crate::scene::Scene;
 use crate::video::{ClipMethod, ClipRequest, write_clip};
-use curation_core::{EXAMPLES_PER_REASON, ReasonStats};
+use curation_core::ReasonStats;
 
 /// Why a selection run could not run (per-video problems are reasons in the
 /// report, not errors).
@@ -48,7 +48,7 @@ pub struct KeptClip {
 
 /// The decision on one video (one line of `selections.jsonl`; the sidecar
 /// of a kept clip holds the same).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VideoSelection {
     /// Input id.
     pub id: String,
@@ -112,14 +112,10 @@ impl SelectionReport {
         }
         self.rejected += 1;
         for (i, r) in s.reasons.iter().enumerate() {
-            let stats = self.reasons.entry(r.name().to_string()).or_default();
-            stats.any += 1;
-            if i == 0 {
-                stats.first += 1;
-                if stats.examples.len() < EXAMPLES_PER_REASON {
-                    stats.examples.push(s.id.clone());
-                }
-            }
+            self.reasons
+                .entry(r.name().to_string())
+                .or_default()
+                .record(&s.id, i == 0);
         }
     }
 }
@@ -137,18 +133,9 @@ fn rejected(input: &VideoInput, reason: Reason, detail: String) -> VideoSelectio
     VideoSelection {
         id: input.id.clone(),
         source: input.path.clone(),
-        fps: 0.0,
-        frames: 0,
-        scenes: Vec::new(),
-        plan: None,
-        clip_seconds: None,
-        scores: None,
-        signature: VideoSignature::default(),
-        person_detector: None,
         reasons: vec![reason],
         details: vec![detail],
-        warnings: Vec::new(),
-        kept: None,
+        ..VideoSelection::default()
     }
 }
 
@@ -193,15 +180,10 @@ fn judge(
         fps,
         frames: analysis.decoded,
         scenes: analysis.scenes.clone(),
-        plan: None,
-        clip_seconds: None,
-        scores: None,
         signature: VideoSignature::from_frame_hashes(&hashes, config.signature_frames),
         person_detector: detector.map(|d| d.name().to_string()),
-        reasons: Vec::new(),
-        details: Vec::new(),
         warnings,
-        kept: None,
+        ..VideoSelection::default()
     };
     let plan = match plan_clip(&analysis, config) {
         Ok(p) => p,

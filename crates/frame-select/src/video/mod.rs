@@ -31,7 +31,6 @@ mod write;
 
 pub use error::VideoError;
 pub use probe::{VideoInfo, probe};
-pub(crate) use reader::round_half_even;
 pub use reader::{DecodeOptions, DecodedFrame, Resize, VideoReader};
 pub use sample::{sample_frames, sample_frames_lenient};
 pub use stream::{FrameStream, with_frame_stream};

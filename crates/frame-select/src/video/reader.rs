@@ -150,11 +150,7 @@ impl VideoReader {
             });
         }
         let time_base = f64::from(stream.time_base());
-        let start_pts = if stream.start_time() == ffmpeg::ffi::AV_NOPTS_VALUE {
-            0
-        } else {
-            stream.start_time()
-        };
+        let start_pts = stream_start_pts(&stream);
         Ok(Self {
             path: path.to_path_buf(),
             info,
@@ -234,10 +230,7 @@ impl VideoReader {
         if fps <= 0.0 {
             return Err(self.bad(format!("cannot seek to frame {index}: frame rate unknown")));
         }
-        // Seek target in AV_TIME_BASE units, half a frame early so rounding
-        // never lands after the wanted frame.
-        let seconds = (index as f64 - 0.5).max(0.0) / fps;
-        let ts = (seconds * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+        let ts = seek_timestamp(index, fps);
         self.input
             .seek(ts, ..ts)
             .map_err(|e| self.bad(format!("seek to frame {index} failed: {e}")))?;
@@ -389,7 +382,7 @@ impl VideoReader {
         let position = if micros <= 0.0 || fps <= 0.0 {
             index
         } else {
-            round_half_even(micros / 1e6 * fps) as u64
+            (micros / 1e6 * fps).round_ties_even() as u64
         };
         Ok(Some((index, time_s, position)))
     }
@@ -418,6 +411,22 @@ impl VideoReader {
             None => Ok(None),
         }
     }
+}
+
+/// The stream's first timestamp, 0 when the container declares none.
+pub(crate) fn stream_start_pts(stream: &ffmpeg::format::stream::Stream) -> i64 {
+    if stream.start_time() == ffmpeg::ffi::AV_NOPTS_VALUE {
+        0
+    } else {
+        stream.start_time()
+    }
+}
+
+/// Seek target for frame `index` in `AV_TIME_BASE` units, half a frame
+/// early so rounding never lands after the wanted frame.
+pub(crate) fn seek_timestamp(index: u64, fps: f64) -> i64 {
+    let seconds = (index as f64 - 0.5).max(0.0) / fps;
+    (seconds * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64
 }
 
 /// A decoded frame still in FFmpeg's pixel format.
@@ -492,15 +501,5 @@ impl RgbConverter {
         }
         Ok(Array3::from_shape_vec((oh as usize, ow as usize, 3), out)
             .expect("rows were copied to exactly h * w * 3 bytes"))
-    }
-}
-
-/// Python's `round` (half to even).
-pub(crate) fn round_half_even(x: f64) -> f64 {
-    let r = x.round();
-    if (x - x.trunc()).abs() == 0.5 {
-        2.0 * (x / 2.0).round()
-    } else {
-        r
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use video_rs::ffmpeg;
 
 use super::probe::open_input;
+use super::reader::{seek_timestamp, stream_start_pts};
 use super::{DecodeOptions, Resize, VideoError, VideoReader};
 
 /// How a clip is written.
@@ -111,11 +112,7 @@ fn stream_copy(
         .expect("index from open_input");
     let in_tb = stream.time_base();
     let params = stream.parameters();
-    let start_pts = if stream.start_time() == ffmpeg::ffi::AV_NOPTS_VALUE {
-        0
-    } else {
-        stream.start_time()
-    };
+    let start_pts = stream_start_pts(&stream);
     // SAFETY: reading a plain integer field of the stream's parameters.
     let reorders = unsafe { (*params.as_ptr()).video_delay } > 0;
     if info.fps <= 0.0 {
@@ -125,8 +122,7 @@ fn stream_copy(
         |pts: i64| ((pts - start_pts) as f64 * f64::from(in_tb) * info.fps).round() as i64;
     let start = request.start_frame as i64;
     let end = request.end_frame as i64;
-    let seconds = (start as f64 - 0.5).max(0.0) / info.fps;
-    let ts = (seconds * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+    let ts = seek_timestamp(request.start_frame, info.fps);
     input
         .seek(ts, ..ts)
         .map_err(|e| write_err(out, "seek", e))?;

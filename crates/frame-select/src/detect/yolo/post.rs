@@ -6,7 +6,6 @@ use ndarray::{Array3, ArrayView3};
 use super::YoloConfig;
 use crate::detect::Detection;
 use crate::scene::resize::LinearResizer;
-use crate::video::round_half_even;
 
 /// A letterboxed frame: resized to fit `size x size` keeping its aspect,
 /// centred on grey (114) padding.
@@ -30,8 +29,8 @@ pub fn letterbox(frame: ArrayView3<'_, u8>, size: usize) -> Letterbox {
     let (h, w, _) = frame.dim();
     let r = (size as f64 / h as f64).min(size as f64 / w as f64);
     let (nw, nh) = (
-        round_half_even(w as f64 * r) as usize,
-        round_half_even(h as f64 * r) as usize,
+        (w as f64 * r).round_ties_even() as usize,
+        (h as f64 * r).round_ties_even() as usize,
     );
     let (nw, nh) = (nw.clamp(1, size), nh.clamp(1, size));
     let resized = if (nw, nh) == (w, h) {
@@ -41,8 +40,8 @@ pub fn letterbox(frame: ArrayView3<'_, u8>, size: usize) -> Letterbox {
     };
     let (dw, dh) = ((size - nw) as f64 / 2.0, (size - nh) as f64 / 2.0);
     let (top, left) = (
-        round_half_even(dh - 0.1) as usize,
-        round_half_even(dw - 0.1) as usize,
+        (dh - 0.1).round_ties_even() as usize,
+        (dw - 0.1).round_ties_even() as usize,
     );
     let mut image = Array3::from_elem((size, size, 3), 114u8);
     image
@@ -101,12 +100,20 @@ pub struct RawBox {
     pub class: usize,
 }
 
+impl RawBox {
+    fn as_detection(&self) -> Detection {
+        Detection {
+            x0: self.x0,
+            y0: self.y0,
+            x1: self.x1,
+            y1: self.y1,
+            score: self.score,
+        }
+    }
+}
+
 fn iou(a: &RawBox, b: &RawBox) -> f32 {
-    let iw = (a.x1.min(b.x1) - a.x0.max(b.x0)).max(0.0);
-    let ih = (a.y1.min(b.y1) - a.y0.max(b.y0)).max(0.0);
-    let inter = iw * ih;
-    let union = (a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
+    a.as_detection().iou(&b.as_detection())
 }
 
 /// Ultralytics' `non_max_suppression` for one image with
