@@ -24,19 +24,35 @@ cargo check -p videomae --features cuda --locked
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
+step "build every test and example (one build, shared by the steps below)"
+cargo test --workspace --locked --no-run
+
 step "doc tests"
 cargo test --workspace --locked --doc
+
+# Examples run from the binaries built above: `cargo run -p <crate>` would
+# resolve features for that crate alone and build Burn a second time.
+EXAMPLES="${CARGO_TARGET_DIR:-target}/debug/examples"
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
 
 step "videomae_forward reproduces the committed transformers outputs"
 F=crates/videomae/tests/fixtures
 for run in "pretrain_tiny pretrain_tiny" "pretrain_tiny/model.pth pretrain_tiny" \
   "classify_tiny classify_tiny" "classify_tiny/model.pth classify_tiny"; do
   set -- $run
-  cargo run --locked -q -p videomae --example videomae_forward -- \
+  "$EXAMPLES/videomae_forward" \
     --checkpoint "$F/$1" --input "$F/$2/inputs.safetensors" \
-    --output target/videomae_forward_check.safetensors \
+    --output "$SCRATCH/videomae_forward_check.safetensors" \
     --compare "$F/$2/outputs.safetensors" --tolerance 1e-4
 done
+
+step "hashtags example: labels + posts + views -> action groups"
+H=crates/hashtag-select/tests/data
+"$EXAMPLES/hashtags" --labels "$H/labels.txt" --posts "$H/posts.jsonl" \
+  --views "$H/tag_views.csv" --out "$SCRATCH/groups.json"
+grep -q '"name": "skateboarding"' "$SCRATCH/groups.json"
+grep -qx 'football' "$SCRATCH/labels.txt"
 
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then

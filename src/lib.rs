@@ -17,9 +17,9 @@
 //! | module | crate | stage |
 //! |---|---|---|
 //! | [`curation`] | `curation-core` | ingest, filters, manifests, VideoMAE lists, WebDataset shards |
-//! | [`hashtags`] | `hashtag-select` | action vocabularies to hashtag groups (planned) |
-//! | [`frames`] | `frame-select` | shots, longest scene, quality, person detection (planned) |
-//! | [`videomae`] | `videomae` | VideoMAE V2: configs, position table, dual masking (model in Burn planned) |
+//! | [`hashtags`] | `hashtag-select` | action vocabularies to hashtag groups, adaptive crawl loop |
+//! | [`frames`] | `frame-select` | video I/O, shots, longest scene, quality, near-duplicates, person detection |
+//! | [`videomae`] | `videomae` | VideoMAE V2 in Burn: encoder, classifier, pretraining model, checkpoint import |
 //! | [`pretrain`] | `ssl-pretrain` | masked-video pretraining (planned) |
 //! | [`finetune`] | `finetune-bench` | fine-tuning and benchmark evaluation (planned) |
 

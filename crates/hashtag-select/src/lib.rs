@@ -1,24 +1,68 @@
 //! # hashtag-select: from action vocabularies to action groups
 //!
-//! **Status: not implemented yet** (planned in the hashtag-select issue). This
-//! crate exposes no API today; nothing here pretends to work.
+//! The first stage of the tubelet data engine (SPEC 1a). The published
+//! system picked 386 hashtags, one per action group, by hand-applied rules
+//! and a platform-views gate; this crate makes that a reproducible library
+//! and closes the loop the paper calls "adaptive".
 //!
-//! ## Role
-//! The first stage of the tubelet data engine. It turns action vocabularies
-//! (Kinetics, UCF101, HMDB51, Something-Something V2 class names, or any user
-//! list) into hashtags by the published rules (generalisation, specification,
-//! noun substitution, noun-verb order, consolidation, social/cultural
-//! variants), gates them on platform-reported views (5 million by default),
-//! and revises the selection adaptively from what the crawl and the later
-//! filters return. One selected hashtag (or consolidated set) is one action
-//! group.
-//!
-//! ## Place in the data flow
 //! ```text
-//! metadata ─► [hashtag groups] ─► filters ─► frame selection ─► shards ─► pretraining ─► fine-tuning ─► report
+//! labels ─► candidates (rules) ─┐
+//! posts ──► statistics ─────────┼─► views gate ─► groups (consolidated) ─► label map
+//! views ──► (platform figures) ─┘                     │
+//!                 adaptive loop: plan(budget) ─► crawl ─► filters, frame selection ─► observe(...)
 //! ```
-//! It reads crawled metadata as `curation_core::VideoRecord`s and writes the
-//! action groups and the label map that `curation-core` uses for fine-tuning
-//! lists.
+//!
+//! - [`words`]: label words (`ApplyEyeMakeup`, `air_drumming`, `playing
+//!   basketball`), gerunds, roots, splitting concatenated tags.
+//! - [`vocab`]: class lists (txt, UCF101 `classInd.txt`, JSON, Kinetics CSV).
+//! - [`rules`]: candidates with provenance: generalisation, noun
+//!   substitution, both noun-verb orders, specification, variants.
+//! - [`tables`]: user style (specification) and synonym (variant) tables.
+//! - [`stats`]: streaming per-tag counts and focus-tag co-occurrence in
+//!   bounded memory (Space-Saving), platform views, the views gate.
+//! - [`consolidate`]: merging by synonym, root, Jaccard or NPMI.
+//! - [`groups`]: the one-shot selection and its JSON / label map.
+//! - [`adaptive`]: the closed loop, `plan(budget)` / `observe(...)`,
+//!   deterministic under a seed, serialisable.
+//! - [`simulate`]: a synthetic platform to compare the loop with a static
+//!   selection.
+//!
+//! ## Example
+//! ```
+//! use hashtag_select::{CandidateSet, RuleConfig, SelectConfig, StatsConfig, TagStats,
+//!                      TagViews, Vocabulary, select_groups, words::WordSplitter};
+//! let vocab = Vocabulary::from_names("demo", &["playing basketball", "dunking basketball", "salsa dancing"]);
+//! let rules = RuleConfig::default();
+//! let cands = CandidateSet::generate(&[vocab], &rules, &WordSplitter::new());
+//! let focus: Vec<&String> = cands.candidates.keys().collect();
+//! let mut stats = TagStats::new(StatsConfig::default(), &focus);
+//! stats.add_post(["basketball", "nba"], Some(9_000_000));
+//! stats.add_post(["salsa"], Some(1_000));
+//! let mut views = TagViews::default();
+//! views.insert("salsa", 80_000_000);
+//! let sel = select_groups(&cands, &stats, &views, &rules.synonyms, &SelectConfig::default());
+//! let names: Vec<&str> = sel.groups.iter().map(|g| g.name.as_str()).collect();
+//! assert_eq!(names, ["basketball", "salsa"]);
+//! ```
 
 #![deny(missing_docs)]
+
+pub mod adaptive;
+pub mod consolidate;
+mod error;
+pub mod groups;
+pub mod rules;
+pub mod simulate;
+pub mod stats;
+pub mod tables;
+pub mod vocab;
+pub mod words;
+
+pub use adaptive::{AdaptiveConfig, AdaptiveLoop, CrawlRequest, TagObservation};
+pub use consolidate::{ConsolidationConfig, MergeReason};
+pub use error::HashtagError;
+pub use groups::{ActionGroup, SelectConfig, Selection, select_groups};
+pub use rules::{Candidate, CandidateSet, Provenance, Rule, RuleConfig};
+pub use stats::{GateDecision, StatsConfig, TagStats, TagViews, ViewsGate};
+pub use tables::{StyleTable, SynonymTable};
+pub use vocab::{ActionLabel, Vocabulary};

@@ -1,0 +1,518 @@
+//! The adaptive loop (SPEC 1a: "the selection is revised from what the crawl
+//! returns"): [`AdaptiveLoop::plan`] says which tags to crawl next and how
+//! many posts each; [`AdaptiveLoop::observe`] takes what the crawl and the
+//! later filters returned per tag. Between the two the loop
+//!
+//! - estimates each tag's yield (kept clips per crawled post) as a Beta
+//!   posterior and spends the budget by Thompson sampling, so promising
+//!   tags get more posts and unknown ones get probed;
+//! - drops tags whose yield is confidently below a floor (videos without
+//!   people, off-topic content), naming the stage that rejected them;
+//! - promotes co-occurring tags: a tag seen mostly in one group's crawled
+//!   posts (spam such as `#fyp` appears in every group's and never
+//!   qualifies) joins that group, gated on platform views when known;
+//! - re-consolidates: two groups whose crawled posts carry each other's tags
+//!   more than a threshold both ways become one;
+//! - stops a group when it reaches its clip target or runs out of tags.
+//!
+//! All randomness comes from a seeded splitmix64 stream held in the state,
+//! and all maps are ordered, so a run is reproducible; the state serialises
+//! to JSON, so a crawl can stop and resume.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HashtagError;
+use crate::groups::Selection;
+use crate::rules::{Provenance, Rule};
+use crate::stats::{TagViews, ViewsGate};
+
+mod observe;
+pub(crate) mod sample;
+mod state;
+
+pub use observe::{CrawlRequest, NeighbourCount, TagObservation};
+
+pub use state::{DropReason, Event, GroupState, GroupStatus, TagState, TagStatus};
+
+/// Extra candidate tags per group id, with their provenance.
+pub type Reserve = BTreeMap<usize, Vec<(String, Vec<Provenance>)>>;
+
+/// State format written by this build.
+pub const STATE_VERSION: u32 = 1;
+
+/// Knobs of the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveConfig {
+    /// Seed of the sampling stream.
+    pub seed: u64,
+    /// Kept clips each group should reach.
+    pub target_clips: u64,
+    /// Posts per crawl request of a tag already probed.
+    pub request_posts: u64,
+    /// Posts of a tag's first request.
+    pub probe_posts: u64,
+    /// Beta prior (successes, failures) of a tag's yield.
+    pub prior: (f64, f64),
+    /// Drop a tag when its yield's upper bound (posterior mean + 2 sd) is
+    /// below this, or below `drop_relative` times the best estimated yield
+    /// in its group ...
+    pub drop_below: f64,
+    /// (see `drop_below`; 0 turns the relative rule off)
+    pub drop_relative: f64,
+    /// ... once it has at least this many crawled posts.
+    pub min_crawled_to_drop: u64,
+    /// Promote a co-occurring tag into a group when at least this share of
+    /// its sightings are in that group's crawled posts ...
+    pub promote_min_share: f64,
+    /// ... and it was seen in at least this many of them.
+    pub promote_min_posts: u64,
+    /// Promote tags whose platform views are unknown (else they wait).
+    pub promote_unknown_views: bool,
+    /// Most tags a group holds (dropped ones included).
+    pub max_tags_per_group: usize,
+    /// Merge two groups when each one's crawled posts carry the other's
+    /// tags at least this often.
+    pub merge_overlap: f64,
+    /// The views gate for promoted tags.
+    pub gate: ViewsGate,
+}
+
+impl Default for AdaptiveConfig {
+    fn default() -> Self {
+        AdaptiveConfig {
+            seed: 0,
+            target_clips: 1000,
+            request_posts: 200,
+            probe_posts: 50,
+            prior: (1.0, 3.0),
+            drop_below: 0.1,
+            drop_relative: 0.5,
+            min_crawled_to_drop: 50,
+            promote_min_share: 0.6,
+            promote_min_posts: 10,
+            promote_unknown_views: true,
+            max_tags_per_group: 16,
+            merge_overlap: 0.5,
+            gate: ViewsGate::default(),
+        }
+    }
+}
+
+/// The loop's whole state (serialisable; see [`AdaptiveLoop::save`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveLoop {
+    version: u32,
+    config: AdaptiveConfig,
+    rng: u64,
+    round: u64,
+    groups: Vec<GroupState>,
+    tags: BTreeMap<String, TagState>,
+    /// Tags seen in crawls but in no group: sightings per group.
+    sightings: BTreeMap<String, BTreeMap<usize, u64>>,
+    /// Posts of group `a`'s crawls carrying a tag of group `b`.
+    #[serde(with = "state::pair_map")]
+    overlap: BTreeMap<(usize, usize), u64>,
+    views: TagViews,
+    events: Vec<Event>,
+}
+
+impl AdaptiveLoop {
+    /// Starts from a one-shot selection: each group's members are its first
+    /// tags; `reserve` adds more candidates per group id (for example the
+    /// `not_preferred` tags of the group's labels); `views` gates promoted
+    /// tags.
+    pub fn new(
+        selection: &Selection,
+        reserve: &Reserve,
+        views: TagViews,
+        config: AdaptiveConfig,
+    ) -> Result<Self, HashtagError> {
+        if !(0.0..=1.0).contains(&config.promote_min_share)
+            || !(0.0..=1.0).contains(&config.merge_overlap)
+        {
+            return Err(HashtagError::Config("shares must lie in [0, 1]".into()));
+        }
+        if config.prior.0 <= 0.0
+            || config.prior.1 <= 0.0
+            || config.request_posts == 0
+            || config.probe_posts == 0
+        {
+            return Err(HashtagError::Config(
+                "prior and request sizes must be positive".into(),
+            ));
+        }
+        let mut l = AdaptiveLoop {
+            version: STATE_VERSION,
+            rng: config.seed ^ 0x5DEE_CE66_D1CE_4E5B,
+            config,
+            round: 0,
+            groups: Vec::new(),
+            tags: BTreeMap::new(),
+            sightings: BTreeMap::new(),
+            overlap: BTreeMap::new(),
+            views,
+            events: Vec::new(),
+        };
+        for g in &selection.groups {
+            let id = l.groups.len();
+            l.groups
+                .push(GroupState::new(id, &g.name, g.seed_labels.clone()));
+            for m in &g.tags {
+                l.insert_tag(&m.tag, id, m.provenance.clone());
+            }
+            for (t, prov) in reserve.get(&g.id).into_iter().flatten() {
+                l.insert_tag(t, id, prov.clone());
+            }
+        }
+        l.update_group_status();
+        Ok(l)
+    }
+
+    fn insert_tag(&mut self, tag: &str, group: usize, provenance: Vec<Provenance>) {
+        if !self.tags.contains_key(tag) {
+            self.tags
+                .insert(tag.to_owned(), TagState::new(group, provenance));
+            self.sightings.remove(tag);
+        }
+    }
+
+    /// Which tags to crawl next, spending at most `budget` posts: groups
+    /// furthest from their target first, one request per tag, each group's
+    /// tag picked by Thompson sampling of its yield.
+    pub fn plan(&mut self, budget: u64) -> Vec<CrawlRequest> {
+        self.round += 1;
+        let mut left = budget;
+        let mut order: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| self.groups[g].is_active())
+            .collect();
+        order.sort_by_key(|&g| {
+            (
+                std::cmp::Reverse(
+                    self.config
+                        .target_clips
+                        .saturating_sub(self.groups[g].clips),
+                ),
+                g,
+            )
+        });
+        let mut planned: BTreeMap<&str, ()> = BTreeMap::new();
+        let mut requests = Vec::new();
+        let mut progress = true;
+        while left > 0 && progress {
+            progress = false;
+            for &g in &order {
+                if left == 0 {
+                    break;
+                }
+                let mut best: Option<(f64, &str)> = None;
+                for (t, s) in &self.tags {
+                    if s.group != g || !s.is_open() || planned.contains_key(t.as_str()) {
+                        continue;
+                    }
+                    let (a, b) = s.posterior(self.config.prior);
+                    let draw = sample::beta(&mut self.rng, a, b);
+                    if best.is_none_or(|(d, _)| draw > d) {
+                        best = Some((draw, t.as_str()));
+                    }
+                }
+                let Some((_, tag)) = best else { continue };
+                let s = &self.tags[tag];
+                let want = if s.crawled == 0 {
+                    self.config.probe_posts
+                } else {
+                    self.config.request_posts
+                };
+                let posts = want.min(left);
+                left -= posts;
+                planned.insert(tag, ());
+                requests.push(CrawlRequest {
+                    tag: tag.to_owned(),
+                    group: g,
+                    posts,
+                });
+                progress = true;
+            }
+        }
+        requests
+    }
+
+    /// Takes the results of crawl requests (any order; tags must belong to
+    /// the loop), then drops, promotes, merges and updates group status.
+    pub fn observe(&mut self, observations: &[TagObservation]) -> Result<(), HashtagError> {
+        for o in observations {
+            let Some(s) = self.tags.get_mut(&o.tag) else {
+                return Err(HashtagError::UnknownTag(o.tag.clone()));
+            };
+            s.record(o);
+            let group = s.group;
+            let g = self.root_group(group);
+            self.groups[g].clips += o.accepted_clips;
+            self.groups[g].crawled += o.crawled;
+            for n in &o.neighbours {
+                if let Some(v) = n.views {
+                    self.views.insert(&n.tag, v);
+                }
+                match self.tags.get(&n.tag) {
+                    Some(other) => {
+                        let h = self.root_group(other.group);
+                        if h != g {
+                            *self.overlap.entry((g, h)).or_default() += n.posts;
+                        }
+                    }
+                    None => {
+                        *self
+                            .sightings
+                            .entry(n.tag.clone())
+                            .or_default()
+                            .entry(g)
+                            .or_default() += n.posts
+                    }
+                }
+            }
+        }
+        self.drop_low_yield();
+        self.promote();
+        self.merge_overlapping();
+        self.update_group_status();
+        Ok(())
+    }
+
+    fn root_group(&self, mut g: usize) -> usize {
+        while let GroupStatus::MergedInto(h) = self.groups[g].status {
+            g = h;
+        }
+        g
+    }
+
+    fn drop_low_yield(&mut self) {
+        let (prior, floor, min) = (
+            self.config.prior,
+            self.config.drop_below,
+            self.config.min_crawled_to_drop,
+        );
+        // The best estimated yield per group, among tags with enough posts:
+        // a tag far below its group's best is replaced by the better ones.
+        let mut best = vec![0.0f64; self.groups.len()];
+        for s in self.tags.values() {
+            if s.crawled >= min && !matches!(s.status, TagStatus::Dropped(_)) {
+                let g = self.root_group(s.group);
+                best[g] = best[g].max(s.yield_mean(prior));
+            }
+        }
+        let relative = self.config.drop_relative;
+        let roots: Vec<usize> = self
+            .tags
+            .values()
+            .map(|s| self.root_group(s.group))
+            .collect();
+        for ((t, s), g) in self.tags.iter_mut().zip(roots) {
+            let threshold = floor.max(relative * best[g]);
+            if !s.is_open() || s.crawled < min || s.yield_upper(prior) >= threshold {
+                continue;
+            }
+            let reason = s.drop_reason();
+            s.status = TagStatus::Dropped(reason);
+            self.events.push(Event::Dropped {
+                round: self.round,
+                tag: t.clone(),
+                reason,
+            });
+        }
+    }
+
+    fn promote(&mut self) {
+        let mut sizes = vec![0usize; self.groups.len()];
+        for s in self.tags.values() {
+            sizes[self.root_group(s.group)] += 1;
+        }
+        let mut promoted = Vec::new();
+        for (t, by_group) in &self.sightings {
+            let total: u64 = by_group.values().sum();
+            let Some((&g, &n)) = by_group
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            else {
+                continue;
+            };
+            if n < self.config.promote_min_posts
+                || (n as f64) < self.config.promote_min_share * total as f64
+            {
+                continue;
+            }
+            let g = self.root_group(g);
+            if !self.groups[g].is_active() || sizes[g] >= self.config.max_tags_per_group {
+                continue;
+            }
+            let gate_ok = match self.views.get(t) {
+                Some(v) => self.config.gate.decide(Some(v), 0).passed(),
+                None => self.config.promote_unknown_views,
+            };
+            if gate_ok {
+                sizes[g] += 1;
+                promoted.push((t.clone(), g, n as f64 / total as f64));
+            }
+        }
+        for (t, g, share) in promoted {
+            let from = self.groups[g].name.clone();
+            self.insert_tag(
+                &t,
+                g,
+                vec![Provenance {
+                    rule: Rule::Cooccurrence,
+                    from,
+                }],
+            );
+            self.events.push(Event::Promoted {
+                round: self.round,
+                tag: t,
+                group: g,
+                share,
+            });
+        }
+    }
+
+    fn merge_overlapping(&mut self) {
+        let pairs: Vec<(usize, usize)> = self
+            .overlap
+            .keys()
+            .copied()
+            .filter(|&(a, b)| a < b)
+            .collect();
+        for (a, b) in pairs {
+            let (a, b) = (self.root_group(a), self.root_group(b));
+            if a == b {
+                continue;
+            }
+            let frac = |x: usize, y: usize| {
+                let c = self.groups[x].crawled;
+                (c > 0).then(|| *self.overlap.get(&(x, y)).unwrap_or(&0) as f64 / c as f64)
+            };
+            let (Some(ab), Some(ba)) = (frac(a, b), frac(b, a)) else {
+                continue;
+            };
+            if ab < self.config.merge_overlap || ba < self.config.merge_overlap {
+                continue;
+            }
+            // The group with more clips keeps its name (ties: lower id).
+            let (keep, gone) = if (self.groups[b].clips, std::cmp::Reverse(b))
+                > (self.groups[a].clips, std::cmp::Reverse(a))
+            {
+                (b, a)
+            } else {
+                (a, b)
+            };
+            let moved = std::mem::take(&mut self.groups[gone].seed_labels);
+            self.groups[keep].seed_labels.extend(moved);
+            self.groups[keep].seed_labels.sort();
+            self.groups[keep].seed_labels.dedup();
+            self.groups[keep].clips += self.groups[gone].clips;
+            self.groups[keep].crawled += self.groups[gone].crawled;
+            self.groups[gone].status = GroupStatus::MergedInto(keep);
+            for s in self.tags.values_mut().filter(|s| s.group == gone) {
+                s.group = keep;
+                s.provenance.push(Provenance {
+                    rule: Rule::Consolidation,
+                    from: self.groups[keep].name.clone(),
+                });
+            }
+            self.events.push(Event::Merged {
+                round: self.round,
+                kept: keep,
+                merged: gone,
+                overlap: ab.min(ba),
+            });
+        }
+    }
+
+    fn update_group_status(&mut self) {
+        for g in 0..self.groups.len() {
+            if !self.groups[g].is_active() {
+                continue;
+            }
+            let status = if self.groups[g].clips >= self.config.target_clips {
+                GroupStatus::ReachedTarget
+            } else if !self.tags.values().any(|s| s.group == g && s.is_open()) {
+                GroupStatus::OutOfCandidates
+            } else {
+                continue;
+            };
+            self.groups[g].status = status;
+            self.events.push(Event::GroupDone {
+                round: self.round,
+                group: g,
+                status,
+            });
+        }
+    }
+
+    /// Whether every group reached its target or ran out of tags.
+    pub fn is_finished(&self) -> bool {
+        !self.groups.iter().any(GroupState::is_active)
+    }
+
+    /// Groups (merged ones keep their slot with status `merged_into`).
+    pub fn groups(&self) -> &[GroupState] {
+        &self.groups
+    }
+
+    /// Every tag's state.
+    pub fn tags(&self) -> &BTreeMap<String, TagState> {
+        &self.tags
+    }
+
+    /// Drops, promotions, merges and finished groups, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The loop's current selection: tags crawled at least once, not
+    /// dropped, whose estimated yield (posterior mean) is at least the drop
+    /// floor. A probed tag below the floor is not selected even before
+    /// enough posts make dropping it certain.
+    pub fn selected_tags(&self) -> Vec<&str> {
+        let (prior, floor) = (self.config.prior, self.config.drop_below);
+        self.tags
+            .iter()
+            .filter(|(_, s)| {
+                s.crawled > 0
+                    && !matches!(s.status, TagStatus::Dropped(_))
+                    && s.yield_mean(prior) >= floor
+            })
+            .map(|(t, _)| t.as_str())
+            .collect()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AdaptiveConfig {
+        &self.config
+    }
+
+    /// Writes the state as JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<(), HashtagError> {
+        curation_core::output::write_json(path, self)?;
+        Ok(())
+    }
+
+    /// Reads a state written by [`save`](Self::save).
+    pub fn load(path: &Path) -> Result<Self, HashtagError> {
+        let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        let v: Version = serde_json::from_str(&text)
+            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?;
+        if v.version != STATE_VERSION {
+            return Err(HashtagError::StateVersion {
+                path: path.to_owned(),
+                found: v.version,
+                expected: STATE_VERSION,
+            });
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))
+    }
+}

@@ -1,0 +1,232 @@
+//! Per-group and per-tag state of the adaptive loop, and its event log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{LabelRef, Provenance};
+
+use super::TagObservation;
+
+/// Where a group stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupStatus {
+    /// Still collecting.
+    Active,
+    /// Reached its clip target.
+    ReachedTarget,
+    /// No open tags left.
+    OutOfCandidates,
+    /// Consolidated into another group (its id).
+    MergedInto(usize),
+}
+
+/// One action group in the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupState {
+    /// Id (index).
+    pub id: usize,
+    /// Name (from the selection).
+    pub name: String,
+    /// Vocabulary labels behind it.
+    pub seed_labels: Vec<LabelRef>,
+    /// Clips kept so far.
+    pub clips: u64,
+    /// Posts crawled so far.
+    pub crawled: u64,
+    /// Status.
+    pub status: GroupStatus,
+}
+
+impl GroupState {
+    pub(crate) fn new(id: usize, name: &str, seed_labels: Vec<LabelRef>) -> Self {
+        GroupState {
+            id,
+            name: name.to_owned(),
+            seed_labels,
+            clips: 0,
+            crawled: 0,
+            status: GroupStatus::Active,
+        }
+    }
+
+    /// Whether it still collects.
+    pub fn is_active(&self) -> bool {
+        self.status == GroupStatus::Active
+    }
+}
+
+/// Which stage made a tag's yield too low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Most posts failed the metadata filters.
+    MetadataFilters,
+    /// Posts passed the filters but frame selection kept few clips (no
+    /// person, wrong content, too short).
+    FrameSelection,
+}
+
+/// Where a tag stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagStatus {
+    /// Not crawled yet.
+    Candidate,
+    /// Crawled and still in use.
+    Active,
+    /// The platform has no more posts.
+    Exhausted,
+    /// Yield too low.
+    Dropped(DropReason),
+}
+
+/// One tag in the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagState {
+    /// Its group's id.
+    pub group: usize,
+    /// Status.
+    pub status: TagStatus,
+    /// Posts crawled.
+    pub crawled: u64,
+    /// Of those, passed the metadata filters.
+    pub passed_filters: u64,
+    /// Clips kept.
+    pub accepted: u64,
+    /// Why it is a candidate.
+    pub provenance: Vec<Provenance>,
+}
+
+impl TagState {
+    pub(crate) fn new(group: usize, provenance: Vec<Provenance>) -> Self {
+        TagState {
+            group,
+            status: TagStatus::Candidate,
+            crawled: 0,
+            passed_filters: 0,
+            accepted: 0,
+            provenance,
+        }
+    }
+
+    /// Whether it can still be crawled.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, TagStatus::Candidate | TagStatus::Active)
+    }
+
+    pub(crate) fn record(&mut self, o: &TagObservation) {
+        self.crawled += o.crawled;
+        self.passed_filters += o.passed_filters;
+        self.accepted += o.accepted_clips;
+        if self.is_open() {
+            self.status = if o.exhausted {
+                TagStatus::Exhausted
+            } else {
+                TagStatus::Active
+            };
+        }
+    }
+
+    /// Beta posterior of the yield (clips per crawled post; a post gives
+    /// at most one clip in the estimate).
+    pub fn posterior(&self, prior: (f64, f64)) -> (f64, f64) {
+        let hits = self.accepted.min(self.crawled) as f64;
+        (prior.0 + hits, prior.1 + self.crawled as f64 - hits)
+    }
+
+    /// Posterior mean of the yield.
+    pub fn yield_mean(&self, prior: (f64, f64)) -> f64 {
+        let (a, b) = self.posterior(prior);
+        a / (a + b)
+    }
+
+    /// Posterior mean + 2 standard deviations.
+    pub fn yield_upper(&self, prior: (f64, f64)) -> f64 {
+        let (a, b) = self.posterior(prior);
+        let mean = a / (a + b);
+        let var = a * b / ((a + b).powi(2) * (a + b + 1.0));
+        mean + 2.0 * var.sqrt()
+    }
+
+    pub(crate) fn drop_reason(&self) -> DropReason {
+        let pass = self.passed_filters as f64 / self.crawled.max(1) as f64;
+        let keep = self.accepted as f64 / self.passed_filters.max(1) as f64;
+        if pass < keep {
+            DropReason::MetadataFilters
+        } else {
+            DropReason::FrameSelection
+        }
+    }
+}
+
+/// Something the loop decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A tag was dropped.
+    Dropped {
+        /// Plan round.
+        round: u64,
+        /// The tag.
+        tag: String,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A co-occurring tag joined a group.
+    Promoted {
+        /// Plan round.
+        round: u64,
+        /// The tag.
+        tag: String,
+        /// The group.
+        group: usize,
+        /// Share of its sightings in that group's crawls.
+        share: f64,
+    },
+    /// Two groups were consolidated.
+    Merged {
+        /// Plan round.
+        round: u64,
+        /// Surviving group.
+        kept: usize,
+        /// Absorbed group.
+        merged: usize,
+        /// The smaller of the two overlap shares.
+        overlap: f64,
+    },
+    /// A group stopped.
+    GroupDone {
+        /// Plan round.
+        round: u64,
+        /// The group.
+        group: usize,
+        /// Why.
+        status: GroupStatus,
+    },
+}
+
+/// JSON maps need string keys: pairs are written as `[a, b, count]` lists.
+pub(crate) mod pair_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        m: &BTreeMap<(usize, usize), u64>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        m.iter()
+            .map(|(&(a, b), &c)| (a, b, c))
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<(usize, usize), u64>, D::Error> {
+        Ok(Vec::<(usize, usize, u64)>::deserialize(d)?
+            .into_iter()
+            .map(|(a, b, c)| ((a, b), c))
+            .collect())
+    }
+}

@@ -1,0 +1,69 @@
+//! Typed errors: every bad input names the file (and line) it came from.
+
+use std::path::PathBuf;
+
+use curation_core::CurationError;
+
+/// What can go wrong reading vocabularies, tables, view counts and state.
+#[derive(Debug, thiserror::Error)]
+pub enum HashtagError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file's content is malformed.
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A configuration value is out of range.
+    #[error("bad configuration: {0}")]
+    Config(String),
+    /// A saved adaptive-loop state was written by another format version.
+    #[error("{path}: state format {found}, this build reads {expected}")]
+    StateVersion {
+        /// The state file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build writes.
+        expected: u32,
+    },
+    /// An observation names a tag the loop never planned.
+    #[error("observation for unknown tag {0:?}")]
+    UnknownTag(String),
+    /// Reading records or writing outputs through curation-core failed.
+    #[error(transparent)]
+    Curation(#[from] CurationError),
+}
+
+impl HashtagError {
+    /// An `Io` error for `path` (for `map_err`).
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| HashtagError::Io { path, source }
+    }
+
+    /// A `Malformed` error.
+    pub(crate) fn malformed(
+        path: impl Into<PathBuf>,
+        line: Option<u64>,
+        message: impl Into<String>,
+    ) -> Self {
+        HashtagError::Malformed {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+}

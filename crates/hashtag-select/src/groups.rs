@@ -1,0 +1,348 @@
+//! One-shot selection: candidates -> views gate -> one preferred tag per
+//! label (plus its variants and styles) -> consolidation -> action groups,
+//! with provenance, counts, and the label map curation-core's fine-tuning
+//! lists use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use curation_core::output::write_json;
+use curation_core::{LabelClass, LabelMap};
+use serde::{Deserialize, Serialize};
+
+use crate::consolidate::{ConsolidationConfig, Merge, consolidate};
+use crate::error::HashtagError;
+use crate::rules::{Candidate, CandidateSet, LabelRef, Provenance, Rule};
+use crate::stats::{GateDecision, TagStats, TagViews, ViewsGate};
+use crate::tables::SynonymTable;
+use crate::words::label_words;
+
+/// Knobs of [`select_groups`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectConfig {
+    /// The views gate.
+    pub gate: ViewsGate,
+    /// Consolidation thresholds.
+    pub consolidation: ConsolidationConfig,
+    /// Specification from co-occurrence: a neighbour `n` of a selected tag
+    /// `p` becomes a style of `p` when at least this share of `n`'s posts
+    /// carry `p` ...
+    pub style_min_share: f64,
+    /// ... `n` has at least this many posts ...
+    pub style_min_posts: u64,
+    /// ... and at most this many styles are taken per tag (most posts first).
+    pub max_styles: usize,
+}
+
+impl Default for SelectConfig {
+    fn default() -> Self {
+        SelectConfig {
+            gate: ViewsGate::default(),
+            consolidation: ConsolidationConfig::default(),
+            style_min_share: 0.6,
+            style_min_posts: 50,
+            max_styles: 8,
+        }
+    }
+}
+
+/// A member tag of a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupMember {
+    /// Normal form.
+    pub tag: String,
+    /// Rules that proposed it and their sources.
+    pub provenance: Vec<Provenance>,
+    /// Crawled posts carrying it.
+    pub posts: u64,
+    /// The gate's decision (views used and their source).
+    pub gate: GateDecision,
+}
+
+/// One action group: one selected hashtag, or a consolidated set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionGroup {
+    /// 0-based id (= class index in the label map).
+    pub id: usize,
+    /// The most-viewed member.
+    pub name: String,
+    /// Members, most views first.
+    pub tags: Vec<GroupMember>,
+    /// Vocabulary labels the members stand for.
+    pub seed_labels: Vec<LabelRef>,
+    /// Why members were merged.
+    pub merges: Vec<Merge>,
+    /// Sum of the members' crawled posts (an upper bound of the group's
+    /// distinct posts: one post can carry several members).
+    pub posts: u64,
+    /// Views of the name tag, as the gate saw them.
+    pub views: u64,
+}
+
+/// A candidate that did not make it into a group, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// Normal form.
+    pub tag: String,
+    /// The gate's decision.
+    pub gate: GateDecision,
+    /// `below_views_gate`; `not_preferred` (passed, but its label had a
+    /// better tag: a reserve for the adaptive loop); or `umbrella_of_styles`
+    /// (passed, but generalises several labels whose own tags are kept).
+    pub reason: String,
+}
+
+/// What a selection produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// Groups, by id.
+    pub groups: Vec<ActionGroup>,
+    /// Candidates left out.
+    pub rejected: Vec<Rejected>,
+    /// Labels none of whose candidates passed the gate.
+    pub labels_without_group: Vec<LabelRef>,
+    /// Posts the statistics saw.
+    pub posts_seen: u64,
+    /// The configuration used.
+    pub config: SelectConfig,
+}
+
+impl Selection {
+    /// The label map: one class per group (its name and member tags).
+    pub fn label_map(&self) -> LabelMap {
+        LabelMap {
+            classes: self
+                .groups
+                .iter()
+                .map(|g| LabelClass {
+                    name: g.name.clone(),
+                    tags: g.tags.iter().map(|m| m.tag.clone()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes the groups JSON to `path` and `label_map.json` + `labels.txt`
+    /// next to it, each atomically.
+    pub fn write(&self, path: &Path) -> Result<(), HashtagError> {
+        write_json(path, self)?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        self.label_map().write(dir)?;
+        Ok(())
+    }
+}
+
+/// Picks the action groups from candidates, crawl statistics (computed with
+/// the candidates as focus tags) and platform views.
+pub fn select_groups(
+    candidates: &CandidateSet,
+    stats: &TagStats,
+    views: &TagViews,
+    synonyms: &SynonymTable,
+    config: &SelectConfig,
+) -> Selection {
+    let gate_of = |tag: &str| {
+        let crawl = stats.count(tag).map_or(0, |c| c.views);
+        config.gate.decide(views.get(tag), crawl)
+    };
+    let gates: BTreeMap<&str, GateDecision> = candidates
+        .candidates
+        .keys()
+        .map(|t| (t.as_str(), gate_of(t)))
+        .collect();
+    // A one-word label's own word (`skateboarding`) is the activity's name:
+    // it competes with noun substitution on views.
+    let rank = |c: &Candidate, label: &LabelRef| {
+        let own = matches!(label_words(&label.name).as_slice(), [w] if *w == c.tag);
+        let pref = if own {
+            c.preference().min(Rule::NounSubstitution.preference())
+        } else {
+            c.preference()
+        };
+        (
+            pref,
+            std::cmp::Reverse(gates[c.tag.as_str()].views()),
+            c.tag.clone(),
+        )
+    };
+
+    // Every label keeps its preferred passing tag, that tag's passing
+    // variants, and the passing styles of either (table or co-occurrence).
+    let labels: BTreeSet<&LabelRef> = candidates
+        .candidates
+        .values()
+        .flat_map(|c| &c.labels)
+        .collect();
+    let mut chosen: BTreeMap<String, Vec<Provenance>> = BTreeMap::new();
+    let mut labels_without_group = Vec::new();
+    for label in labels {
+        let mut own: Vec<&Candidate> = candidates
+            .of_label(label)
+            .into_iter()
+            .filter(|c| gates[c.tag.as_str()].passed())
+            .filter(|c| {
+                c.provenance
+                    .iter()
+                    .any(|p| !matches!(p.rule, Rule::Specification | Rule::Variant))
+            })
+            .collect();
+        own.sort_by_key(|c| rank(c, label));
+        let Some(best) = own.first() else {
+            labels_without_group.push(label.clone());
+            continue;
+        };
+        let mut keep = vec![best.tag.clone()];
+        for c in candidates.candidates.values() {
+            let from_best = c.provenance.iter().any(|p| {
+                p.from == best.tag && matches!(p.rule, Rule::Variant | Rule::Specification)
+            });
+            if from_best && gates[c.tag.as_str()].passed() {
+                keep.push(c.tag.clone());
+            }
+        }
+        for t in keep {
+            chosen.entry(t.clone()).or_insert_with(|| {
+                candidates.candidates[&t]
+                    .provenance
+                    .iter()
+                    .cloned()
+                    .collect()
+            });
+        }
+    }
+    // Styles from co-occurrence: most of the neighbour's posts carry the
+    // selected tag, yet the two are not the same set.
+    let mut styles: Vec<(String, Provenance)> = Vec::new();
+    for tag in chosen.keys() {
+        let Some(neigh) = stats.neighbours(tag, usize::MAX) else {
+            continue;
+        };
+        let mut taken = 0;
+        for n in neigh {
+            let n_posts = stats.posts_of(&n.tag);
+            if taken >= config.max_styles
+                || n_posts < config.style_min_posts
+                || chosen.contains_key(&n.tag)
+            {
+                continue;
+            }
+            let share = n.posts.saturating_sub(n.error) as f64 / n_posts as f64;
+            let same_set = stats
+                .jaccard(tag, &n.tag)
+                .is_some_and(|j| j >= config.consolidation.jaccard);
+            if share >= config.style_min_share
+                && !same_set
+                && n_posts < stats.posts_of(tag)
+                && gate_of(&n.tag).passed()
+            {
+                styles.push((
+                    n.tag.clone(),
+                    Provenance {
+                        rule: Rule::Specification,
+                        from: tag.clone(),
+                    },
+                ));
+                taken += 1;
+            }
+        }
+    }
+    for (t, p) in styles {
+        chosen.entry(t).or_default().push(p);
+    }
+    // Other passing tags of the labels join a chosen tag they are linked to
+    // (same root, overlapping posts, synonyms); unlinked ones stay reserves.
+    let mut joined: Vec<(String, Vec<Provenance>)> = Vec::new();
+    for c in candidates.candidates.values() {
+        if chosen.contains_key(&c.tag) || c.labels.is_empty() || !gates[c.tag.as_str()].passed() {
+            continue;
+        }
+        let link = chosen.keys().find(|t| {
+            config
+                .consolidation
+                .link(&c.tag, t, stats, synonyms)
+                .is_some()
+        });
+        if let Some(t) = link {
+            let mut prov: Vec<Provenance> = c.provenance.iter().cloned().collect();
+            prov.push(Provenance {
+                rule: Rule::Consolidation,
+                from: t.clone(),
+            });
+            joined.push((c.tag.clone(), prov));
+        }
+    }
+    chosen.extend(joined);
+
+    let tags: Vec<String> = chosen.keys().cloned().collect();
+    let parts = consolidate(&tags, |a, b| {
+        config.consolidation.link(a, b, stats, synonyms)
+    });
+    let gate_views = |t: &str| gates.get(t).copied().unwrap_or_else(|| gate_of(t));
+    let mut groups: Vec<ActionGroup> = parts
+        .into_iter()
+        .map(|(members, merges)| {
+            let mut tags: Vec<GroupMember> = members
+                .iter()
+                .map(|t| GroupMember {
+                    tag: t.clone(),
+                    provenance: chosen[t].clone(),
+                    posts: stats.posts_of(t),
+                    gate: gate_views(t),
+                })
+                .collect();
+            tags.sort_by(|a, b| {
+                b.gate
+                    .views()
+                    .cmp(&a.gate.views())
+                    .then_with(|| a.tag.cmp(&b.tag))
+            });
+            let seed_labels: BTreeSet<LabelRef> = members
+                .iter()
+                .filter_map(|t| candidates.candidates.get(t))
+                .flat_map(|c| c.labels.iter().cloned())
+                .collect();
+            ActionGroup {
+                id: 0,
+                name: tags[0].tag.clone(),
+                views: tags[0].gate.views(),
+                posts: tags.iter().map(|m| m.posts).sum(),
+                tags,
+                seed_labels: seed_labels.into_iter().collect(),
+                merges,
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    for (i, g) in groups.iter_mut().enumerate() {
+        g.id = i;
+    }
+    let rejected = candidates
+        .candidates
+        .keys()
+        .filter(|t| !chosen.contains_key(*t))
+        .map(|t| {
+            let gate = gates[t.as_str()];
+            let umbrella = candidates.candidates[t].labels.is_empty();
+            let reason = match (gate.passed(), umbrella) {
+                (false, _) => "below_views_gate",
+                (true, true) => "umbrella_of_styles",
+                (true, false) => "not_preferred",
+            };
+            Rejected {
+                tag: t.clone(),
+                gate,
+                reason: reason.to_owned(),
+            }
+        })
+        .collect();
+    Selection {
+        groups,
+        rejected,
+        labels_without_group,
+        posts_seen: stats.posts(),
+        config: config.clone(),
+    }
+}

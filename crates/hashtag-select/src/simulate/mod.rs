@@ -1,0 +1,500 @@
+//! A synthetic platform to measure hashtag selection without crawling: Zipf
+//! tag popularity, planted action topics whose posts carry the topic's
+//! seed tag, community synonyms and sub-styles, rule outputs that turn out
+//! off-topic ("decoys", like `#balance` for `BalanceBeam`), spam tags on
+//! every topic (`#fyp`), off-topic tags, and per-post filter and
+//! frame-selection acceptance.
+//!
+//! [`run`] spends a crawl budget either statically (the one-shot selection,
+//! budget split evenly over its tags, never revised) or through the
+//! [`AdaptiveLoop`], and scores tag precision/recall against the planted
+//! truth and the clips collected. Cross-tag duplicate posts are not
+//! modelled: both methods would lose the same share to them.
+
+use std::collections::BTreeMap;
+
+mod posts;
+
+pub use posts::SyntheticPosts;
+
+use serde::{Deserialize, Serialize};
+
+use crate::SelectConfig;
+use crate::adaptive::sample::{next_u64, uniform};
+use crate::adaptive::{AdaptiveConfig, AdaptiveLoop, NeighbourCount, Reserve, TagObservation};
+use crate::groups::{ActionGroup, GroupMember, Selection};
+use crate::rules::{LabelRef, Provenance, Rule};
+use crate::stats::{TagViews, ViewsGate};
+
+/// What a synthetic tag is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagKind {
+    /// The tag the rules derive for a topic.
+    Seed(usize),
+    /// A community spelling of the topic (not in any synonym table).
+    Synonym(usize),
+    /// A sub-style of the topic.
+    Style(usize),
+    /// A rule output whose posts are mostly off-topic.
+    Decoy(usize),
+    /// On every topic's posts, never on-topic itself.
+    Spam,
+    /// Unrelated content.
+    OffTopic,
+}
+
+impl TagKind {
+    /// The topic it truly belongs to (seed, synonym, style).
+    pub fn true_topic(self) -> Option<usize> {
+        match self {
+            TagKind::Seed(t) | TagKind::Synonym(t) | TagKind::Style(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// One synthetic tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimTag {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: TagKind,
+    /// Posts the platform holds for it.
+    pub pool: u64,
+    /// Platform-reported views.
+    pub views: u64,
+    /// Share of its posts that show its topic.
+    pub on_topic: f64,
+}
+
+/// Shape of the synthetic platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformConfig {
+    /// Seed.
+    pub seed: u64,
+    /// Action topics.
+    pub topics: usize,
+    /// Most synonyms per topic (0..=this, uniform).
+    pub max_synonyms: usize,
+    /// Most styles per topic.
+    pub max_styles: usize,
+    /// Share of topics whose preferred rule tag is a decoy.
+    pub decoy_share: f64,
+    /// Spam tags.
+    pub spam_tags: usize,
+    /// Off-topic tags.
+    pub off_topic_tags: usize,
+    /// Zipf exponent of tag popularity.
+    pub zipf: f64,
+    /// Posts of the most popular tag.
+    pub max_pool: u64,
+    /// Mean views per post.
+    pub views_per_post: u64,
+    /// Share of on-topic posts passing the metadata filters.
+    pub filter_pass_on: f64,
+    /// ... of off-topic posts.
+    pub filter_pass_off: f64,
+    /// Share of passing on-topic posts frame selection keeps.
+    pub keep_on: f64,
+    /// ... of passing off-topic posts.
+    pub keep_off: f64,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            seed: 1,
+            topics: 30,
+            max_synonyms: 2,
+            max_styles: 3,
+            decoy_share: 0.25,
+            spam_tags: 4,
+            off_topic_tags: 60,
+            zipf: 0.9,
+            max_pool: 40_000,
+            views_per_post: 20_000,
+            filter_pass_on: 0.8,
+            filter_pass_off: 0.6,
+            keep_on: 0.6,
+            keep_off: 0.08,
+        }
+    }
+}
+
+/// The synthetic platform and its crawl cursor.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    config: PlatformConfig,
+    tags: BTreeMap<String, SimTag>,
+    /// Per topic: (preferred rule tag, other rule tags).
+    rule_tags: Vec<(String, Vec<String>)>,
+    by_topic: Vec<Vec<String>>,
+    spam: Vec<String>,
+    off_topic: Vec<String>,
+    crawled: BTreeMap<String, u64>,
+    rng: u64,
+}
+
+fn chance(rng: &mut u64, p: f64) -> bool {
+    uniform(rng) < p
+}
+
+fn below(rng: &mut u64, n: usize) -> usize {
+    (next_u64(rng) % n.max(1) as u64) as usize
+}
+
+impl Platform {
+    /// Builds a platform.
+    pub fn generate(config: PlatformConfig) -> Self {
+        let mut rng = config.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA076_1D64_78BD_642F;
+        let mut kinds: Vec<(String, TagKind, f64)> = Vec::new();
+        let mut rule_tags = Vec::new();
+        for t in 0..config.topics {
+            let seed = format!("topic{t}");
+            kinds.push((seed.clone(), TagKind::Seed(t), 0.9));
+            let decoy = format!("topic{t}decoy");
+            kinds.push((decoy.clone(), TagKind::Decoy(t), 0.1));
+            for k in 0..below(&mut rng, config.max_synonyms + 1) {
+                kinds.push((format!("topic{t}alt{k}"), TagKind::Synonym(t), 0.85));
+            }
+            for k in 0..below(&mut rng, config.max_styles + 1) {
+                kinds.push((format!("topic{t}style{k}"), TagKind::Style(t), 0.9));
+            }
+            if chance(&mut rng, config.decoy_share) {
+                rule_tags.push((decoy, vec![seed]));
+            } else {
+                rule_tags.push((seed, vec![decoy]));
+            }
+        }
+        for k in 0..config.spam_tags {
+            kinds.push((format!("spam{k}"), TagKind::Spam, 0.0));
+        }
+        for k in 0..config.off_topic_tags {
+            kinds.push((format!("misc{k}"), TagKind::OffTopic, 0.0));
+        }
+        // Zipf popularity over a random permutation of the tags.
+        let n = kinds.len();
+        let mut ranks: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            ranks.swap(i, below(&mut rng, i + 1));
+        }
+        let mut tags = BTreeMap::new();
+        let mut by_topic = vec![Vec::new(); config.topics];
+        let (mut spam, mut off_topic) = (Vec::new(), Vec::new());
+        for ((name, kind, on_topic), rank) in kinds.into_iter().zip(ranks) {
+            let pool =
+                ((config.max_pool as f64) / ((rank + 1) as f64).powf(config.zipf)).max(20.0) as u64;
+            let views = pool * config.views_per_post / 2
+                + below(&mut rng, (pool * config.views_per_post) as usize) as u64;
+            match kind {
+                TagKind::Spam => spam.push(name.clone()),
+                TagKind::OffTopic => off_topic.push(name.clone()),
+                TagKind::Seed(t) | TagKind::Synonym(t) | TagKind::Style(t) | TagKind::Decoy(t) => {
+                    by_topic[t].push(name.clone())
+                }
+            }
+            tags.insert(
+                name.clone(),
+                SimTag {
+                    name,
+                    kind,
+                    pool,
+                    views,
+                    on_topic,
+                },
+            );
+        }
+        Platform {
+            config,
+            tags,
+            rule_tags,
+            by_topic,
+            spam,
+            off_topic,
+            crawled: BTreeMap::new(),
+            rng,
+        }
+    }
+
+    /// Every tag.
+    pub fn tags(&self) -> &BTreeMap<String, SimTag> {
+        &self.tags
+    }
+
+    /// Platform views of every tag.
+    pub fn views(&self) -> TagViews {
+        TagViews(
+            self.tags
+                .values()
+                .map(|t| (t.name.clone(), t.views))
+                .collect(),
+        )
+    }
+
+    /// What the rules and the views gate give: per topic, a group with its
+    /// preferred rule tag (when it passes), and the other rule tags as the
+    /// group's reserve.
+    pub fn one_shot_selection(&self, gate: ViewsGate) -> (Selection, Reserve) {
+        let mut groups = Vec::new();
+        let mut reserve = BTreeMap::new();
+        for (topic, (pref, others)) in self.rule_tags.iter().enumerate() {
+            let label = LabelRef {
+                dataset: "sim".into(),
+                name: format!("topic {topic}"),
+            };
+            let prov = |rule| {
+                vec![Provenance {
+                    rule,
+                    from: label.to_string(),
+                }]
+            };
+            let t = &self.tags[pref];
+            let decision = gate.decide(Some(t.views), 0);
+            if !decision.passed() {
+                continue;
+            }
+            let id = groups.len();
+            groups.push(ActionGroup {
+                id,
+                name: pref.clone(),
+                tags: vec![GroupMember {
+                    tag: pref.clone(),
+                    provenance: prov(Rule::Generalisation),
+                    posts: 0,
+                    gate: decision,
+                }],
+                seed_labels: vec![label.clone()],
+                merges: Vec::new(),
+                posts: 0,
+                views: t.views,
+            });
+            let rest: Vec<_> = others
+                .iter()
+                .filter(|o| gate.decide(Some(self.tags[*o].views), 0).passed())
+                .map(|o| (o.clone(), prov(Rule::Literal)))
+                .collect();
+            reserve.insert(id, rest);
+        }
+        let selection = Selection {
+            groups,
+            rejected: Vec::new(),
+            labels_without_group: Vec::new(),
+            posts_seen: 0,
+            config: SelectConfig {
+                gate,
+                ..SelectConfig::default()
+            },
+        };
+        (selection, reserve)
+    }
+
+    /// Crawls up to `n` new posts of `tag` and runs the simulated filters
+    /// and frame selection on them.
+    pub fn crawl(&mut self, tag: &str, n: u64) -> TagObservation {
+        let Some(t) = self.tags.get(tag).cloned() else {
+            return TagObservation {
+                tag: tag.to_owned(),
+                exhausted: true,
+                ..Default::default()
+            };
+        };
+        let done = self.crawled.entry(tag.to_owned()).or_default();
+        let m = n.min(t.pool - *done);
+        *done += m;
+        let exhausted = *done >= t.pool;
+        let topic = match t.kind {
+            TagKind::Seed(k) | TagKind::Synonym(k) | TagKind::Style(k) | TagKind::Decoy(k) => {
+                Some(k)
+            }
+            _ => None,
+        };
+        let mut neighbours: BTreeMap<String, u64> = BTreeMap::new();
+        let (mut passed, mut kept) = (0, 0);
+        let c = self.config.clone();
+        for _ in 0..m {
+            let on = chance(&mut self.rng, t.on_topic);
+            let mut carry: Vec<&str> = Vec::new();
+            if let (true, Some(k)) = (on, topic) {
+                for other in &self.by_topic[k] {
+                    let p = match self.tags[other].kind {
+                        TagKind::Seed(_) => 0.5,
+                        TagKind::Synonym(_) => 0.3,
+                        TagKind::Style(_) if matches!(t.kind, TagKind::Style(_)) => 0.05,
+                        TagKind::Style(_) => 0.12,
+                        _ => 0.0,
+                    };
+                    if other != tag && chance(&mut self.rng, p) {
+                        carry.push(other);
+                    }
+                }
+            } else {
+                carry.push(&self.off_topic[below(&mut self.rng, self.off_topic.len())]);
+                if chance(&mut self.rng, 0.05) {
+                    // Off-topic posts sometimes borrow a random topic's tag.
+                    let k = below(&mut self.rng, self.by_topic.len());
+                    carry.push(&self.by_topic[k][0]);
+                }
+            }
+            for s in &self.spam {
+                if chance(&mut self.rng, 0.3) {
+                    carry.push(s);
+                }
+            }
+            carry.sort_unstable();
+            carry.dedup();
+            for x in carry {
+                *neighbours.entry(x.to_owned()).or_default() += 1;
+            }
+            let pass = chance(
+                &mut self.rng,
+                if on {
+                    c.filter_pass_on
+                } else {
+                    c.filter_pass_off
+                },
+            );
+            if pass {
+                passed += 1;
+                if chance(&mut self.rng, if on { c.keep_on } else { c.keep_off }) {
+                    kept += 1;
+                }
+            }
+        }
+        TagObservation {
+            tag: tag.to_owned(),
+            crawled: m,
+            exhausted,
+            passed_filters: passed,
+            accepted_clips: kept,
+            neighbours: neighbours
+                .into_iter()
+                .map(|(t, posts)| NeighbourCount {
+                    views: Some(self.tags[&t].views),
+                    tag: t,
+                    posts,
+                })
+                .collect(),
+        }
+    }
+
+    /// On-topic tags (seeds, synonyms, styles) that pass the gate: the
+    /// recall denominator.
+    pub fn true_tags(&self, gate: ViewsGate) -> Vec<&str> {
+        self.tags
+            .values()
+            .filter(|t| t.kind.true_topic().is_some() && gate.decide(Some(t.views), 0).passed())
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+}
+
+/// How the budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The one-shot selection, budget split evenly, never revised.
+    Static,
+    /// The adaptive loop.
+    Adaptive,
+}
+
+/// Scores of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimResult {
+    /// Method.
+    pub method: Method,
+    /// Posts crawled.
+    pub crawled: u64,
+    /// Clips kept.
+    pub clips: u64,
+    /// Groups that reached the clip target.
+    pub groups_at_target: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Selected tags that are on-topic.
+    pub precision: f64,
+    /// On-topic tags (passing the gate) that were selected.
+    pub recall: f64,
+}
+
+/// Runs one method on a fresh platform with `budget` posts.
+pub fn run(
+    platform: &PlatformConfig,
+    method: Method,
+    budget: u64,
+    config: &AdaptiveConfig,
+) -> SimResult {
+    let mut p = Platform::generate(platform.clone());
+    let (selection, reserve) = p.one_shot_selection(config.gate);
+    let (mut clips, mut crawled) = (0u64, 0u64);
+    let mut group_clips = vec![0u64; selection.groups.len()];
+    let selected: Vec<String> = match method {
+        Method::Static => {
+            let tags: Vec<(usize, String)> = selection
+                .groups
+                .iter()
+                .map(|g| (g.id, g.name.clone()))
+                .collect();
+            let mut open: Vec<bool> = vec![true; tags.len()];
+            while crawled < budget && open.iter().any(|&o| o) {
+                let share =
+                    ((budget - crawled) / open.iter().filter(|&&o| o).count() as u64).max(1);
+                for (i, (g, t)) in tags.iter().enumerate() {
+                    if !open[i] || crawled >= budget {
+                        continue;
+                    }
+                    let o = p.crawl(t, share.min(budget - crawled));
+                    crawled += o.crawled;
+                    clips += o.accepted_clips;
+                    group_clips[*g] += o.accepted_clips;
+                    open[i] = !o.exhausted && o.crawled > 0;
+                }
+            }
+            tags.into_iter().map(|(_, t)| t).collect()
+        }
+        Method::Adaptive => {
+            let mut l = AdaptiveLoop::new(&selection, &reserve, p.views(), config.clone())
+                .expect("valid configuration");
+            let round = (selection.groups.len() as u64 * config.request_posts / 2).max(1);
+            while crawled < budget && !l.is_finished() {
+                let requests = l.plan(round.min(budget - crawled));
+                if requests.is_empty() {
+                    break;
+                }
+                let obs: Vec<TagObservation> =
+                    requests.iter().map(|r| p.crawl(&r.tag, r.posts)).collect();
+                crawled += obs.iter().map(|o| o.crawled).sum::<u64>();
+                clips += obs.iter().map(|o| o.accepted_clips).sum::<u64>();
+                l.observe(&obs).expect("planned tags are known");
+            }
+            for g in l.groups() {
+                let merged = matches!(g.status, crate::adaptive::GroupStatus::MergedInto(_));
+                group_clips[g.id] = if merged { 0 } else { g.clips };
+            }
+            l.selected_tags().into_iter().map(str::to_owned).collect()
+        }
+    };
+    let truth = p.true_tags(config.gate);
+    let on_topic = selected
+        .iter()
+        .filter(|t| p.tags[*t].kind.true_topic().is_some())
+        .count();
+    SimResult {
+        method,
+        crawled,
+        clips,
+        groups_at_target: group_clips
+            .iter()
+            .filter(|&&c| c >= config.target_clips)
+            .count(),
+        groups: selection.groups.len(),
+        precision: on_topic as f64 / selected.len().max(1) as f64,
+        recall: selected
+            .iter()
+            .filter(|t| truth.contains(&t.as_str()))
+            .count() as f64
+            / truth.len().max(1) as f64,
+    }
+}

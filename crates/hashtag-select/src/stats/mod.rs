@@ -1,0 +1,391 @@
+//! Streaming statistics over crawled posts: per-tag post and view counts,
+//! and, for the tags being selected ("focus" tags), their co-occurring
+//! neighbours. Memory is fixed by [`StatsConfig`] (tag counters, neighbour
+//! counters per focus tag), never by the number of posts.
+//!
+//! Counting is exact until more distinct tags arrive than there are
+//! counters; from then on it is [Space-Saving](space_saving) with its
+//! documented bounds: a reported count over-estimates by at most its
+//! `error`, and any tag with more than `posts / max_tags` posts is kept.
+//! Tags are keyed by a 64-bit hash of their normal form: two distinct tags
+//! collide with probability about `n^2 / 2^65` (3e-6 for 10 million tags).
+
+pub mod space_saving;
+mod views;
+
+use serde::{Deserialize, Serialize};
+
+use curation_core::VideoRecord;
+
+pub use space_saving::SpaceSaving;
+pub use views::{GateDecision, TagViews, ViewsGate, ViewsSource};
+
+use space_saving::{HashKeyed, Slot};
+
+/// Sizes of the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsConfig {
+    /// Tag counters (exact below this many distinct tags).
+    pub max_tags: usize,
+    /// Neighbour counters per focus tag.
+    pub neighbour_slots: usize,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            max_tags: 1 << 18,
+            neighbour_slots: 128,
+        }
+    }
+}
+
+/// A tag's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    /// Normal form.
+    pub tag: String,
+    /// Posts carrying it (an upper bound when `error > 0`).
+    pub posts: u64,
+    /// Largest possible over-count of `posts` (0: exact).
+    pub error: u64,
+    /// Sum of those posts' views (exact when `error == 0`, else a lower
+    /// bound: views before the tag took over its counter are not kept).
+    pub views: u64,
+}
+
+/// A co-occurring tag of a focus tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighbour {
+    /// Normal form.
+    pub tag: String,
+    /// Posts carrying both (an upper bound when `error > 0`).
+    pub posts: u64,
+    /// Largest possible over-count.
+    pub error: u64,
+}
+
+/// A fast 64-bit string hash (FxHash steps over 8-byte words, then the
+/// splitmix64 finaliser so that low bits are well mixed).
+pub fn tag_hash(tag: &str) -> u64 {
+    let mut h: u64 = tag.len() as u64;
+    let mut chunks = tag.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    let mut tail = 0u64;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        tail |= u64::from(b) << (8 * i);
+    }
+    h = (h.rotate_left(5) ^ tail).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 31)
+}
+
+/// Per-tag counts and focus-tag co-occurrence, fed one post at a time.
+#[derive(Debug, Clone)]
+pub struct TagStats {
+    config: StatsConfig,
+    posts: u64,
+    tags: SpaceSaving,
+    /// Per tag slot: its name and summed views.
+    names: Vec<String>,
+    views: Vec<u64>,
+    focus: HashKeyed<u32>,
+    focus_names: Vec<String>,
+    neighbours: Vec<SpaceSaving>,
+    scratch: Vec<u64>,
+}
+
+impl TagStats {
+    /// Empty statistics; co-occurrence is counted for `focus` tags (normal
+    /// forms), typically the candidates.
+    pub fn new<S: AsRef<str>>(config: StatsConfig, focus: &[S]) -> Self {
+        let mut s = TagStats {
+            config,
+            posts: 0,
+            tags: SpaceSaving::new(config.max_tags),
+            names: Vec::new(),
+            views: Vec::new(),
+            focus: HashKeyed::default(),
+            focus_names: Vec::new(),
+            neighbours: Vec::new(),
+            scratch: Vec::new(),
+        };
+        for f in focus {
+            s.add_focus(f.as_ref());
+        }
+        s
+    }
+
+    /// Starts counting neighbours of `tag` (from the next post on).
+    pub fn add_focus(&mut self, tag: &str) {
+        let h = tag_hash(tag);
+        if !self.focus.contains_key(&h) {
+            self.focus.insert(h, self.focus_names.len() as u32);
+            self.focus_names.push(tag.to_owned());
+            self.neighbours
+                .push(SpaceSaving::new(self.config.neighbour_slots));
+        }
+    }
+
+    /// Counts one post with these tags (normal forms; repeats within the
+    /// post count once) and its views.
+    pub fn add_post<'a>(&mut self, tags: impl IntoIterator<Item = &'a str>, views: Option<u64>) {
+        self.posts += 1;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for t in tags {
+            let h = tag_hash(t);
+            if scratch.contains(&h) {
+                continue;
+            }
+            scratch.push(h);
+            let slot = self.tags.add(h, 1);
+            let s = slot.index();
+            match slot {
+                Slot::New(_) => {
+                    self.names.push(t.to_owned());
+                    self.views.push(views.unwrap_or(0));
+                }
+                Slot::Replaced { .. } => {
+                    // Reuse the evicted name's allocation.
+                    self.names[s].clear();
+                    self.names[s].push_str(t);
+                    self.views[s] = views.unwrap_or(0);
+                }
+                Slot::Existing(_) => self.views[s] += views.unwrap_or(0),
+            }
+        }
+        if !self.focus.is_empty() {
+            for &h in &scratch {
+                if let Some(&f) = self.focus.get(&h) {
+                    let n = &mut self.neighbours[f as usize];
+                    for &other in &scratch {
+                        if other != h {
+                            n.add(other, 1);
+                        }
+                    }
+                }
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    /// Counts a record: its normalised hashtags and its views.
+    pub fn add_record(&mut self, r: &VideoRecord) {
+        self.add_post(r.hashtags.iter().map(|h| h.tag.as_str()), r.views);
+    }
+
+    /// Posts seen.
+    pub fn posts(&self) -> u64 {
+        self.posts
+    }
+
+    /// The sizes in use.
+    pub fn config(&self) -> StatsConfig {
+        self.config
+    }
+
+    /// Counts of `tag`, if monitored.
+    pub fn count(&self, tag: &str) -> Option<TagCount> {
+        let h = tag_hash(tag);
+        let s = self.tags.slot(h)?;
+        let (posts, error) = self.tags.get(h)?;
+        Some(TagCount {
+            tag: self.names[s].to_string(),
+            posts,
+            error,
+            views: self.views[s],
+        })
+    }
+
+    /// Posts of `tag`: its count, or 0 when not monitored (then its true
+    /// count is at most [`TagStats::untracked_bound`]).
+    pub fn posts_of(&self, tag: &str) -> u64 {
+        self.tags.get(tag_hash(tag)).map_or(0, |c| c.0)
+    }
+
+    /// The most posts a tag missing from the counters can have.
+    pub fn untracked_bound(&self) -> u64 {
+        self.tags.min_count()
+    }
+
+    /// The `n` most frequent tags, most posts first (ties by tag).
+    pub fn top(&self, n: usize) -> Vec<TagCount> {
+        let mut all: Vec<TagCount> = self.iter().collect();
+        all.sort_by(|a, b| b.posts.cmp(&a.posts).then_with(|| a.tag.cmp(&b.tag)));
+        all.truncate(n);
+        all
+    }
+
+    /// Every monitored tag with its counts (slot order).
+    pub fn iter(&self) -> impl Iterator<Item = TagCount> + '_ {
+        self.tags
+            .iter()
+            .enumerate()
+            .map(|(s, (_, posts, error))| TagCount {
+                tag: self.names[s].clone(),
+                posts,
+                error,
+                views: self.views[s],
+            })
+    }
+
+    /// The `k` strongest neighbours of a focus tag (tags whose name is no
+    /// longer monitored are left out); `None` when `tag` is not a focus tag.
+    pub fn neighbours(&self, tag: &str, k: usize) -> Option<Vec<Neighbour>> {
+        let f = *self.focus.get(&tag_hash(tag))?;
+        let mut v: Vec<Neighbour> = self.neighbours[f as usize]
+            .iter()
+            .filter_map(|(h, posts, error)| {
+                let s = self.tags.slot(h)?;
+                Some(Neighbour {
+                    tag: self.names[s].to_string(),
+                    posts,
+                    error,
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| b.posts.cmp(&a.posts).then_with(|| a.tag.cmp(&b.tag)));
+        v.truncate(k);
+        Some(v)
+    }
+
+    /// Posts carrying both tags, when either is a focus tag: from the focus
+    /// tag's neighbour counters (0 when the other is not among them; then
+    /// the true count is at most that summary's smallest counter).
+    pub fn co_posts(&self, a: &str, b: &str) -> Option<u64> {
+        let (ha, hb) = (tag_hash(a), tag_hash(b));
+        let lookup = |f: u64, o: u64| {
+            self.focus
+                .get(&f)
+                .map(|&i| self.neighbours[i as usize].get(o).map_or(0, |c| c.0))
+        };
+        match (lookup(ha, hb), lookup(hb, ha)) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        }
+    }
+
+    /// Jaccard overlap of the two tags' post sets, `|A ∩ B| / |A ∪ B|`.
+    pub fn jaccard(&self, a: &str, b: &str) -> Option<f64> {
+        let co = self.co_posts(a, b)? as f64;
+        let union = self.posts_of(a) as f64 + self.posts_of(b) as f64 - co;
+        (union > 0.0).then(|| co / union)
+    }
+
+    /// Normalised pointwise mutual information of the two tags over posts,
+    /// `ln(p(a,b) / (p(a) p(b))) / -ln p(a,b)`, in [-1, 1]; -1 when they
+    /// never co-occur.
+    pub fn npmi(&self, a: &str, b: &str) -> Option<f64> {
+        let co = self.co_posts(a, b)?;
+        let n = self.posts as f64;
+        let (pa, pb) = (self.posts_of(a) as f64 / n, self.posts_of(b) as f64 / n);
+        if co == 0 || pa == 0.0 || pb == 0.0 {
+            return Some(-1.0);
+        }
+        let pab = co as f64 / n;
+        if pab >= 1.0 {
+            return Some(1.0);
+        }
+        Some(((pab / (pa * pb)).ln() / -pab.ln()).clamp(-1.0, 1.0))
+    }
+
+    /// A word lexicon from the single tags seen (their post counts), for
+    /// splitting concatenated tags.
+    pub fn lexicon(&self) -> crate::words::WordSplitter {
+        let mut w = crate::words::WordSplitter::new();
+        for c in self.iter() {
+            if !c.tag.contains(' ') {
+                w.add(&c.tag, c.posts);
+            }
+        }
+        w
+    }
+
+    /// Approximate heap bytes held: fixed by the configuration and the
+    /// focus set, not by the posts.
+    pub fn heap_bytes(&self) -> usize {
+        self.tags.heap_bytes()
+            + self.names.iter().map(|n| n.capacity() + 24).sum::<usize>()
+            + self.views.capacity() * 8
+            + self
+                .neighbours
+                .iter()
+                .map(SpaceSaving::heap_bytes)
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(posts: &[&[&str]]) -> TagStats {
+        let mut s = TagStats::new(StatsConfig::default(), &["salsa", "tango"]);
+        for (i, p) in posts.iter().enumerate() {
+            s.add_post(p.iter().copied(), Some(i as u64 * 10));
+        }
+        s
+    }
+
+    #[test]
+    fn counts_and_overlap_by_hand() {
+        let s = stats(&[
+            &["salsa", "dance", "fyp"],
+            &["salsa", "dance"],
+            &["tango", "dance", "salsa"],
+            &["tango", "tango"],
+            &["fyp"],
+        ]);
+        assert_eq!(s.posts(), 5);
+        let salsa = s.count("salsa").unwrap();
+        assert_eq!((salsa.posts, salsa.error, salsa.views), (3, 0, 10 + 20));
+        assert_eq!(
+            s.count("tango").unwrap().posts,
+            2,
+            "repeats in a post count once"
+        );
+        assert_eq!(s.co_posts("salsa", "dance"), Some(3));
+        assert_eq!(s.co_posts("salsa", "tango"), Some(1));
+        assert_eq!(s.co_posts("dance", "fyp"), None, "neither is a focus tag");
+        // |salsa ∩ tango| = 1, |salsa ∪ tango| = 3 + 2 - 1 = 4
+        assert_eq!(s.jaccard("salsa", "tango"), Some(0.25));
+        // p(s)=3/5, p(t)=2/5, p(s,t)=1/5: ln((1/5)/(6/25)) / -ln(1/5)
+        let expect = ((0.2f64) / (0.24)).ln() / -(0.2f64).ln();
+        assert!((s.npmi("salsa", "tango").unwrap() - expect).abs() < 1e-12);
+        let n = s.neighbours("salsa", 2).unwrap();
+        assert_eq!((n[0].tag.as_str(), n[0].posts), ("dance", 3));
+        assert_eq!(s.top(1)[0].tag, "dance");
+    }
+
+    #[test]
+    fn memory_is_bounded_by_the_configuration() {
+        let cfg = StatsConfig {
+            max_tags: 64,
+            neighbour_slots: 8,
+        };
+        let mut s = TagStats::new(cfg, &["t0"]);
+        let names: Vec<String> = (0..5000).map(|i| format!("t{i}")).collect();
+        let mut sizes = Vec::new();
+        for round in 0..4 {
+            for i in 0..5000usize {
+                // t0 is in every post; the rest are spread thin.
+                let j = (i * 7919 + round) % 5000;
+                s.add_post(["t0", names[j].as_str()], None);
+            }
+            sizes.push(s.heap_bytes());
+        }
+        assert_eq!(s.count("t0").unwrap().posts, 20_000);
+        assert_eq!(
+            s.count("t0").unwrap().error,
+            0,
+            "a heavy hitter stays exact"
+        );
+        assert!(sizes.windows(2).all(|w| w[1] <= w[0] + 64 * 8), "{sizes:?}");
+        assert!(s.untracked_bound() <= 40_000 / 64);
+    }
+}

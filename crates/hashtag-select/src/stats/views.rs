@@ -1,0 +1,238 @@
+//! Platform-reported tag views and the views gate (SPEC 1a: keep a hashtag
+//! only if the platform reports at least 5 million views for it).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use curation_core::normalize_hashtag;
+use serde::{Deserialize, Serialize};
+
+use crate::error::HashtagError;
+
+/// Views per tag as the platform reports them (its tag page counter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TagViews(pub BTreeMap<String, u64>);
+
+const TAG_COLUMNS: &[&str] = &["tag", "hashtag", "name", "challenge"];
+const VIEW_COLUMNS: &[&str] = &[
+    "views",
+    "view_count",
+    "video_views",
+    "views_count",
+    "viewcount",
+];
+
+impl TagViews {
+    /// Reads views from
+    /// - CSV with a header naming a tag column (`tag`, `hashtag`, `name`) and
+    ///   a views column (`views`, `view_count`, `video_views`);
+    /// - JSON: `{"salsa": 123, ...}` or `[{"tag": "salsa", "views": 123}, ...]`.
+    ///
+    /// Tags are normalised; a tag listed twice keeps its largest figure
+    /// (platforms are crawled at different times); a count that is not a
+    /// whole number is an error naming its line.
+    pub fn from_file(path: &Path) -> Result<Self, HashtagError> {
+        let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+        let mut out = TagViews::default();
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            #[derive(Deserialize)]
+            struct Row {
+                #[serde(alias = "hashtag", alias = "name")]
+                tag: String,
+                #[serde(alias = "view_count", alias = "video_views")]
+                views: u64,
+            }
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Repr {
+                Map(BTreeMap<String, u64>),
+                Rows(Vec<Row>),
+            }
+            let repr: Repr = serde_json::from_str(&text)
+                .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?;
+            let rows: Vec<(String, u64)> = match repr {
+                Repr::Map(m) => m.into_iter().collect(),
+                Repr::Rows(r) => r.into_iter().map(|r| (r.tag, r.views)).collect(),
+            };
+            for (t, v) in rows {
+                out.insert(&t, v);
+            }
+            return Ok(out);
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|e| HashtagError::malformed(path, Some(1), e.to_string()))?
+            .clone();
+        let find = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+        };
+        let (Some(tc), Some(vc)) = (find(TAG_COLUMNS), find(VIEW_COLUMNS)) else {
+            return Err(HashtagError::malformed(
+                path,
+                Some(1),
+                format!(
+                    "header needs a tag column ({TAG_COLUMNS:?}) and a views column ({VIEW_COLUMNS:?})"
+                ),
+            ));
+        };
+        for (i, row) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let row = row.map_err(|e| HashtagError::malformed(path, Some(line), e.to_string()))?;
+            let tag = row.get(tc).unwrap_or_default();
+            let raw = row.get(vc).unwrap_or_default().replace(['_', ','], "");
+            let views: u64 = raw.parse().map_err(|_| {
+                HashtagError::malformed(
+                    path,
+                    Some(line),
+                    format!("views {raw:?} is not a whole number"),
+                )
+            })?;
+            out.insert(tag, views);
+        }
+        Ok(out)
+    }
+
+    /// Records `views` for `tag` (normalised; the larger figure wins).
+    pub fn insert(&mut self, tag: &str, views: u64) {
+        let t = normalize_hashtag(tag);
+        if !t.is_empty() {
+            let e = self.0.entry(t).or_insert(0);
+            *e = (*e).max(views);
+        }
+    }
+
+    /// The platform's figure for `tag` (a normal form).
+    pub fn get(&self, tag: &str) -> Option<u64> {
+        self.0.get(tag).copied()
+    }
+}
+
+/// Where the views a gate decision used came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewsSource {
+    /// The platform's tag counter.
+    Platform,
+    /// The summed views of crawled posts: a lower bound of the platform's.
+    CrawlLowerBound,
+}
+
+/// The views gate's verdict on one tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum GateDecision {
+    /// At or above the threshold.
+    Pass {
+        /// The figure used.
+        views: u64,
+        /// Its source.
+        source: ViewsSource,
+    },
+    /// Below it.
+    Below {
+        /// The figure used.
+        views: u64,
+        /// Its source.
+        source: ViewsSource,
+    },
+}
+
+impl GateDecision {
+    /// Whether the tag passed.
+    pub fn passed(self) -> bool {
+        matches!(self, GateDecision::Pass { .. })
+    }
+
+    /// The figure the decision used.
+    pub fn views(self) -> u64 {
+        match self {
+            GateDecision::Pass { views, .. } | GateDecision::Below { views, .. } => views,
+        }
+    }
+}
+
+/// Keep a tag only with at least `min_views` platform views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewsGate {
+    /// Threshold (5,000,000 in the paper).
+    pub min_views: u64,
+}
+
+impl Default for ViewsGate {
+    fn default() -> Self {
+        ViewsGate {
+            min_views: 5_000_000,
+        }
+    }
+}
+
+impl ViewsGate {
+    /// Decides from the platform's figure when there is one, else from the
+    /// crawled posts' summed views: the platform counts at least those, so a
+    /// crawl sum at or above the threshold proves the tag passes, and one
+    /// below it is reported as such (with its source, so a user can fetch
+    /// the platform figure).
+    pub fn decide(&self, platform: Option<u64>, crawl_views: u64) -> GateDecision {
+        let (views, source) = match platform {
+            Some(v) => (v.max(crawl_views), ViewsSource::Platform),
+            None => (crawl_views, ViewsSource::CrawlLowerBound),
+        };
+        if views >= self.min_views {
+            GateDecision::Pass { views, source }
+        } else {
+            GateDecision::Below { views, source }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_uses_the_best_evidence() {
+        let g = ViewsGate::default();
+        assert!(g.decide(Some(5_000_000), 0).passed());
+        assert!(!g.decide(Some(4_999_999), 0).passed());
+        // A crawl sum above the platform's stale figure proves more views.
+        assert!(g.decide(Some(1), 6_000_000).passed());
+        assert_eq!(
+            g.decide(None, 10),
+            GateDecision::Below {
+                views: 10,
+                source: ViewsSource::CrawlLowerBound
+            }
+        );
+    }
+
+    #[test]
+    fn views_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("v.csv");
+        std::fs::write(
+            &csv,
+            "Hashtag,View_Count\n#Salsa,\"12,000,000\"\nsalsa,5\ntango,7\n",
+        )
+        .unwrap();
+        let v = TagViews::from_file(&csv).unwrap();
+        assert_eq!(v.get("salsa"), Some(12_000_000));
+        assert_eq!(v.get("tango"), Some(7));
+        std::fs::write(&csv, "tag,views\nsalsa,many\n").unwrap();
+        let e = TagViews::from_file(&csv).unwrap_err().to_string();
+        assert!(e.contains(":2:") && e.contains("many"), "{e}");
+        std::fs::write(&csv, "tag,count\nsalsa,1\n").unwrap();
+        assert!(TagViews::from_file(&csv).is_err());
+        let json = dir.path().join("v.json");
+        std::fs::write(&json, r#"[{"hashtag": "ＴＡＮＧＯ", "views": 9}]"#).unwrap();
+        assert_eq!(TagViews::from_file(&json).unwrap().get("tango"), Some(9));
+    }
+}

@@ -1,0 +1,168 @@
+//! User tables the rules read: sub-styles of umbrella actions
+//! (specification) and regional or community spellings (social/cultural
+//! variants). Both are JSON or TOML maps from a tag to a list of tags;
+//! every tag is normalised on load.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use curation_core::normalize_hashtag;
+use serde::{Deserialize, Serialize};
+
+use crate::error::HashtagError;
+
+/// Umbrella tag -> its popular styles (`ballroomdance` -> `chacha`, `salsa`,
+/// `tango`, `waltz`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StyleTable(pub BTreeMap<String, BTreeSet<String>>);
+
+/// Groups of tags that name the same activity in different communities
+/// (`football` / `soccer`). The relation is symmetric: a map entry
+/// `football = ["soccer", "futbol"]` makes all three variants of each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SynonymTable(pub BTreeMap<String, BTreeSet<String>>);
+
+impl StyleTable {
+    /// The one style split the paper spells out (SPEC 1a); users add theirs.
+    pub fn published() -> Self {
+        let mut t = BTreeMap::new();
+        t.insert(
+            "ballroomdance".to_owned(),
+            ["chacha", "salsa", "tango", "waltz"]
+                .map(str::to_owned)
+                .into(),
+        );
+        StyleTable(t)
+    }
+
+    /// Reads a `.json` or `.toml` table and normalises its tags.
+    pub fn from_file(path: &Path) -> Result<Self, HashtagError> {
+        Ok(StyleTable(read_table(path)?))
+    }
+
+    /// The styles of `umbrella`, if it is one.
+    pub fn styles(&self, umbrella: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .get(umbrella)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+}
+
+impl SynonymTable {
+    /// A few well-known variants (American/British sport names and bike
+    /// words); a starting point, not a claim of coverage.
+    pub fn common() -> Self {
+        let pairs: &[(&str, &[&str])] = &[
+            ("soccer", &["football", "futbol", "fútbol"]),
+            ("cycling", &["biking"]),
+            ("bicycle", &["bike"]),
+            ("weightlifting", &["weighttraining"]),
+            ("makeup", &["makeuptutorial"]),
+        ];
+        SynonymTable(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+        )
+    }
+
+    /// Reads a `.json` or `.toml` table and normalises its tags.
+    pub fn from_file(path: &Path) -> Result<Self, HashtagError> {
+        Ok(SynonymTable(read_table(path)?))
+    }
+
+    /// Every variant of `tag` (both directions of each entry), without `tag`.
+    pub fn variants(&self, tag: &str) -> BTreeSet<&str> {
+        let mut out = BTreeSet::new();
+        for (k, vs) in &self.0 {
+            if k == tag || vs.contains(tag) {
+                out.insert(k.as_str());
+                out.extend(vs.iter().map(String::as_str));
+            }
+        }
+        out.remove(tag);
+        out
+    }
+
+    /// Whether `a` and `b` are listed as variants of each other.
+    pub fn are_variants(&self, a: &str, b: &str) -> bool {
+        self.variants(a).contains(b)
+    }
+}
+
+fn read_table(path: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, HashtagError> {
+    let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+    let raw: BTreeMap<String, Vec<String>> = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).map_err(|e| HashtagError::malformed(path, None, e.to_string()))?
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?
+    };
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (k, vs) in raw {
+        let key = normalize_hashtag(&k);
+        if key.is_empty() {
+            return Err(HashtagError::malformed(
+                path,
+                None,
+                format!("empty tag {k:?}"),
+            ));
+        }
+        let entry = out.entry(key.clone()).or_default();
+        for v in vs {
+            let v = normalize_hashtag(&v);
+            if !v.is_empty() && v != key {
+                entry.insert(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_are_symmetric() {
+        let t = SynonymTable::common();
+        assert!(t.are_variants("football", "soccer"));
+        assert!(t.are_variants("soccer", "football"));
+        assert!(t.are_variants("futbol", "football"));
+        assert!(!t.are_variants("soccer", "soccer"));
+        assert!(t.variants("tango").is_empty());
+    }
+
+    #[test]
+    fn tables_read_and_normalise() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("s.json");
+        std::fs::write(
+            &json,
+            r##"{"#BallroomDance": ["ChaCha", "#Tango", "ballroomdance"]}"##,
+        )
+        .unwrap();
+        let t = StyleTable::from_file(&json).unwrap();
+        assert_eq!(
+            t.styles("ballroomdance").collect::<Vec<_>>(),
+            ["chacha", "tango"]
+        );
+        let toml = dir.path().join("v.toml");
+        std::fs::write(&toml, "Soccer = [\"Football\"]\n").unwrap();
+        assert!(
+            SynonymTable::from_file(&toml)
+                .unwrap()
+                .are_variants("football", "soccer")
+        );
+        std::fs::write(&json, "{\"a\": 3}").unwrap();
+        assert!(matches!(
+            StyleTable::from_file(&json),
+            Err(HashtagError::Malformed { .. })
+        ));
+    }
+}
