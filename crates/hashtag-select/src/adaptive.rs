@@ -30,10 +30,12 @@ use crate::rules::{Provenance, Rule};
 use crate::stats::{TagViews, ViewsGate};
 
 mod observe;
+mod outcomes;
 pub(crate) mod sample;
 mod state;
 
 pub use observe::{CrawlRequest, NeighbourCount, TagObservation};
+pub use outcomes::Outcomes;
 
 pub use state::{DropReason, Event, GroupState, GroupStatus, TagState, TagStatus};
 

@@ -447,6 +447,27 @@ mod tests {
         assert_eq!(root("yoga"), "yoga");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn label_words_are_idempotent(label in "[A-Za-z_ ()\\[\\]é-]{0,30}") {
+            let once = label_words(&label);
+            proptest::prop_assert_eq!(label_words(&once.join(" ")), once);
+        }
+
+        #[test]
+        fn splits_concatenate_back(words in proptest::collection::vec("[a-e]{2,4}", 1..4), extra in "[a-e]{2,5}") {
+            let mut s = WordSplitter::new();
+            for (i, w) in words.iter().enumerate() {
+                s.add(w, i as u64 + 1);
+            }
+            let tag = format!("{}{extra}", words.concat());
+            if let Some(parts) = s.split(&tag) {
+                proptest::prop_assert_eq!(parts.concat(), tag);
+                proptest::prop_assert!(parts.len() >= 2 && parts.iter().all(|p| s.contains(p)));
+            }
+        }
+    }
+
     #[test]
     fn splitting_needs_the_lexicon() {
         let mut s = WordSplitter::new();
