@@ -73,7 +73,10 @@ fn from_file(a: &Args, path: &std::path::Path) -> std::io::Result<()> {
     let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     while reader.read_line(&mut line)? > 0 {
         let (views, tags) = line.trim_end().split_once('\t').unwrap_or(("0", ""));
-        stats.add_post(tags.split(' '), views.parse().ok());
+        stats.add_post(
+            tags.split(' ').filter(|t| !t.is_empty()),
+            views.parse().ok(),
+        );
         line.clear();
     }
     let secs = start.elapsed().as_secs_f64();

@@ -103,6 +103,32 @@ impl Default for AdaptiveConfig {
     }
 }
 
+impl AdaptiveConfig {
+    /// Checks that shares lie in [0, 1], the prior is finite and positive,
+    /// and request sizes are positive.
+    pub fn validate(&self) -> Result<(), HashtagError> {
+        let share = |x: f64| (0.0..=1.0).contains(&x);
+        if !share(self.promote_min_share)
+            || !share(self.merge_overlap)
+            || !share(self.drop_relative)
+        {
+            return Err(HashtagError::Config("shares must lie in [0, 1]".into()));
+        }
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        if !positive(self.prior.0) || !positive(self.prior.1) || !self.drop_below.is_finite() {
+            return Err(HashtagError::Config(
+                "the prior must be finite and positive".into(),
+            ));
+        }
+        if self.request_posts == 0 || self.probe_posts == 0 {
+            return Err(HashtagError::Config(
+                "request sizes must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The loop's whole state (serialisable; see [`AdaptiveLoop::save`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveLoop {
@@ -132,20 +158,7 @@ impl AdaptiveLoop {
         views: TagViews,
         config: AdaptiveConfig,
     ) -> Result<Self, HashtagError> {
-        if !(0.0..=1.0).contains(&config.promote_min_share)
-            || !(0.0..=1.0).contains(&config.merge_overlap)
-        {
-            return Err(HashtagError::Config("shares must lie in [0, 1]".into()));
-        }
-        if config.prior.0 <= 0.0
-            || config.prior.1 <= 0.0
-            || config.request_posts == 0
-            || config.probe_posts == 0
-        {
-            return Err(HashtagError::Config(
-                "prior and request sizes must be positive".into(),
-            ));
-        }
+        config.validate()?;
         let mut l = AdaptiveLoop {
             version: STATE_VERSION,
             rng: config.seed ^ 0x5DEE_CE66_D1CE_4E5B,
@@ -244,15 +257,24 @@ impl AdaptiveLoop {
     /// Takes the results of crawl requests (any order; tags must belong to
     /// the loop), then drops, promotes, merges and updates group status.
     pub fn observe(&mut self, observations: &[TagObservation]) -> Result<(), HashtagError> {
+        // All or nothing: a bad observation changes no state.
+        if let Some(o) = observations
+            .iter()
+            .find(|o| !self.tags.contains_key(&o.tag))
+        {
+            return Err(HashtagError::UnknownTag(o.tag.clone()));
+        }
         for o in observations {
-            let Some(s) = self.tags.get_mut(&o.tag) else {
-                return Err(HashtagError::UnknownTag(o.tag.clone()));
-            };
+            let s = self.tags.get_mut(&o.tag).expect("checked above");
             s.record(o);
             let group = s.group;
             let g = self.root_group(group);
             self.groups[g].clips += o.accepted_clips;
             self.groups[g].crawled += o.crawled;
+            // Posts carrying another group's tags: the most of any one of
+            // its tags (a lower bound of the posts carrying any of them;
+            // summing would count a post once per tag).
+            let mut carried: BTreeMap<usize, u64> = BTreeMap::new();
             for n in &o.neighbours {
                 if let Some(v) = n.views {
                     self.views.insert(&n.tag, v);
@@ -261,7 +283,8 @@ impl AdaptiveLoop {
                     Some(other) => {
                         let h = self.root_group(other.group);
                         if h != g {
-                            *self.overlap.entry((g, h)).or_default() += n.posts;
+                            let c = carried.entry(h).or_default();
+                            *c = (*c).max(n.posts);
                         }
                     }
                     None => {
@@ -273,6 +296,9 @@ impl AdaptiveLoop {
                             .or_default() += n.posts
                     }
                 }
+            }
+            for (h, c) in carried {
+                *self.overlap.entry((g, h)).or_default() += c;
             }
         }
         self.drop_low_yield();
@@ -339,7 +365,8 @@ impl AdaptiveLoop {
             else {
                 continue;
             };
-            if n < self.config.promote_min_posts
+            if total == 0
+                || n < self.config.promote_min_posts
                 || (n as f64) < self.config.promote_min_share * total as f64
             {
                 continue;
@@ -505,8 +532,7 @@ impl AdaptiveLoop {
         struct Version {
             version: u32,
         }
-        let v: Version = serde_json::from_str(&text)
-            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?;
+        let v: Version = serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?;
         if v.version != STATE_VERSION {
             return Err(HashtagError::StateVersion {
                 path: path.to_owned(),
@@ -514,7 +540,38 @@ impl AdaptiveLoop {
                 expected: STATE_VERSION,
             });
         }
-        serde_json::from_str(&text)
-            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))
+        let state: AdaptiveLoop =
+            serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?;
+        state.config.validate()?;
+        let groups = state.groups.len();
+        let chain_ends = |mut g: usize| {
+            for _ in 0..=groups {
+                match state.groups[g].status {
+                    GroupStatus::MergedInto(h) if h < groups => g = h,
+                    GroupStatus::MergedInto(_) => return false,
+                    _ => return true,
+                }
+            }
+            false // a merge cycle
+        };
+        let bad_group = state.tags.values().any(|t| t.group >= groups)
+            || (0..groups).any(|g| !chain_ends(g))
+            || state
+                .overlap
+                .keys()
+                .any(|&(a, b)| a >= groups || b >= groups)
+            || state
+                .sightings
+                .values()
+                .flat_map(|m| m.keys())
+                .any(|&g| g >= groups);
+        if bad_group {
+            return Err(HashtagError::malformed(
+                path,
+                None,
+                "a tag or merge names a group that does not exist",
+            ));
+        }
+        Ok(state)
     }
 }

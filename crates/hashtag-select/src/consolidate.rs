@@ -58,7 +58,8 @@ pub struct ConsolidationConfig {
     pub npmi: f64,
     /// ... and the tags share at least this many posts.
     pub min_co_posts: u64,
-    /// Merge tags with the same root (`skateboard` / `skateboarding`).
+    /// Merge tags with the same root (`skateboard` / `skateboarding`) that
+    /// share at least one post.
     pub same_root: bool,
 }
 
@@ -86,7 +87,9 @@ impl ConsolidationConfig {
         if synonyms.are_variants(a, b) {
             return Some(MergeReason::Synonym);
         }
-        if self.same_root {
+        // A shared root alone also matches poker/poking or trains/training:
+        // the tags must share at least one post too.
+        if self.same_root && stats.co_posts(a, b).is_some_and(|c| c > 0) {
             let (ra, rb) = (root(a), root(b));
             if ra == rb {
                 return Some(MergeReason::Root { root: ra });

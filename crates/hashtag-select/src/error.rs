@@ -54,6 +54,13 @@ impl HashtagError {
         move |source| HashtagError::Io { path, source }
     }
 
+    /// A `Malformed` error from a JSON parse error (serde_json reports line
+    /// 0 when an untagged enum matched no variant: no line then).
+    pub(crate) fn json(path: impl Into<PathBuf>, e: &serde_json::Error) -> Self {
+        let line = Some(e.line() as u64).filter(|&l| l > 0);
+        Self::malformed(path, line, e.to_string())
+    }
+
     /// A `Malformed` error.
     pub(crate) fn malformed(
         path: impl Into<PathBuf>,

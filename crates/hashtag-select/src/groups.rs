@@ -87,8 +87,9 @@ pub struct Rejected {
     /// The gate's decision.
     pub gate: GateDecision,
     /// `below_views_gate`; `not_preferred` (passed, but its label had a
-    /// better tag: a reserve for the adaptive loop); or `umbrella_of_styles`
-    /// (passed, but generalises several labels whose own tags are kept).
+    /// better tag: a reserve for the adaptive loop); or `not_a_label_tag`
+    /// (passed, but proposed only as an umbrella or a bare object, such as
+    /// `dancing` over salsa and tango dancing, or `teeth` of brushing teeth).
     pub reason: String,
 }
 
@@ -213,6 +214,19 @@ pub fn select_groups(
             });
         }
     }
+    // Styles from the style table whose umbrella passed the gate, even when
+    // the umbrella stands for no label itself (`dance` over salsa, tango).
+    for c in candidates.candidates.values() {
+        if chosen.contains_key(&c.tag) || !gates[c.tag.as_str()].passed() {
+            continue;
+        }
+        let of_passing_umbrella = c.provenance.iter().any(|p| {
+            p.rule == Rule::Specification && gates.get(p.from.as_str()).is_some_and(|g| g.passed())
+        });
+        if of_passing_umbrella {
+            chosen.insert(c.tag.clone(), c.provenance.iter().cloned().collect());
+        }
+    }
     // Styles from co-occurrence: most of the neighbour's posts carry the
     // selected tag, yet the two are not the same set.
     let mut styles: Vec<(String, Provenance)> = Vec::new();
@@ -328,7 +342,7 @@ pub fn select_groups(
             let umbrella = candidates.candidates[t].labels.is_empty();
             let reason = match (gate.passed(), umbrella) {
                 (false, _) => "below_views_gate",
-                (true, true) => "umbrella_of_styles",
+                (true, true) => "not_a_label_tag",
                 (true, false) => "not_preferred",
             };
             Rejected {

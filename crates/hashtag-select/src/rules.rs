@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::tables::{StyleTable, SynonymTable};
 use crate::vocab::{ActionLabel, Vocabulary};
-use crate::words::{VerbForms, WordSplitter, gerund_bases, is_gerund};
+use crate::words::{VerbForms, WordSplitter, gerund_bases, is_gerund, is_particle};
 
 /// Why a tag is a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// The broad activity (`dribbling basketball` -> `basketball`, `swimming
-    /// backstroke` -> `swimming`, `golf swing` -> `golf`).
+    /// backstroke` -> `swimming` as an umbrella, `TennisSwing` -> `tennis`).
     Generalisation,
     /// The object noun is the tag (`playing piano` -> `piano`).
     NounSubstitution,
@@ -120,6 +120,9 @@ pub struct RuleConfig {
     pub synonyms: SynonymTable,
     /// Verbs too generic to be an activity on their own (`playing`).
     pub generic_verbs: BTreeSet<String>,
+    /// Verbs whose object is itself an activity (`playing basketball`,
+    /// `doing yoga`): only such objects generalise.
+    pub activity_verbs: BTreeSet<String>,
     /// Shortest tag proposed, in characters.
     pub min_chars: usize,
 }
@@ -154,6 +157,10 @@ impl Default for RuleConfig {
             styles: StyleTable::published(),
             synonyms: SynonymTable::common(),
             generic_verbs: generic.iter().map(|s| s.to_string()).collect(),
+            activity_verbs: ["playing", "doing", "practicing", "practising", "performing"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             min_chars: 3,
         }
     }
@@ -173,8 +180,11 @@ struct Parsed<'a> {
     gerund: Option<String>,
     /// The verb as written in the label.
     verb: Option<&'a str>,
-    /// The other content words, in order.
+    /// The other content words, in order, without particles.
     object: Vec<&'a str>,
+    /// The object comes before the verb (`salsa dancing`, `ice skating`):
+    /// it qualifies the verb rather than being acted on.
+    before: bool,
 }
 
 fn parse<'a>(label: &'a ActionLabel, forms: &VerbForms) -> Parsed<'a> {
@@ -188,7 +198,12 @@ fn parse<'a>(label: &'a ActionLabel, forms: &VerbForms) -> Parsed<'a> {
             label,
             gerund: None,
             verb: None,
-            object: w.iter().map(String::as_str).collect(),
+            object: w
+                .iter()
+                .map(String::as_str)
+                .filter(|x| !is_particle(x))
+                .collect(),
+            before: false,
         };
     };
     let verb = w[i].as_str();
@@ -200,7 +215,7 @@ fn parse<'a>(label: &'a ActionLabel, forms: &VerbForms) -> Parsed<'a> {
     let object = w
         .iter()
         .enumerate()
-        .filter(|&(j, _)| j != i)
+        .filter(|&(j, x)| j != i && !is_particle(x))
         .map(|(_, x)| x.as_str())
         .collect();
     Parsed {
@@ -208,6 +223,7 @@ fn parse<'a>(label: &'a ActionLabel, forms: &VerbForms) -> Parsed<'a> {
         gerund: Some(gerund),
         verb: Some(verb),
         object,
+        before: i > 0,
     }
 }
 
@@ -217,6 +233,7 @@ impl CandidateSet {
     pub fn generate(vocabs: &[Vocabulary], config: &RuleConfig, lexicon: &WordSplitter) -> Self {
         let labels: Vec<&ActionLabel> = vocabs.iter().flat_map(|v| &v.labels).collect();
         let forms = VerbForms::learn(labels.iter().map(|l| l.words.as_slice()));
+        let corpus = lexicon;
         let mut lexicon = lexicon.clone();
         for l in &labels {
             for w in &l.words {
@@ -233,6 +250,16 @@ impl CandidateSet {
         let mut object_verbs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
         let mut heads: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         let mut label_words: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut activity_objects: BTreeSet<String> = BTreeSet::new();
+        for p in &parsed {
+            let activity = p
+                .gerund
+                .as_deref()
+                .is_some_and(|g| config.activity_verbs.contains(g));
+            if activity && !p.before && !p.object.is_empty() {
+                activity_objects.insert(p.object.concat());
+            }
+        }
         for p in &parsed {
             if let Some(g) = &p.gerund {
                 verb_objects
@@ -263,7 +290,20 @@ impl CandidateSet {
             let object = p.object.concat();
             match &p.gerund {
                 Some(g) if !p.object.is_empty() => {
-                    out.push((object.clone(), Rule::NounSubstitution, true));
+                    let verbs = object_verbs.get(&object).map_or(0, BTreeSet::len);
+                    let activity = config.activity_verbs.contains(g.as_str());
+                    // The object as the tag: with a generic or activity verb
+                    // (`playing piano` -> `piano`), or a qualifier used with
+                    // this verb only (`salsa dancing` -> `salsa`). Otherwise
+                    // it is proposed without standing for the label
+                    // (`brushing teeth` -> `teeth`; `ice` of ice skating,
+                    // ice fishing, ice climbing).
+                    let stands = if p.before {
+                        verbs == 1
+                    } else {
+                        activity || config.generic_verbs.contains(g.as_str())
+                    };
+                    out.push((object.clone(), Rule::NounSubstitution, stands));
                     out.push((format!("{object}{g}"), Rule::NounVerbOrder, true));
                     out.push((format!("{g}{object}"), Rule::NounVerbOrder, true));
                     if p.verb.is_some_and(|v| v != g) {
@@ -274,16 +314,21 @@ impl CandidateSet {
                             true,
                         ));
                     }
-                    if object_verbs.get(&object).is_some_and(|v| v.len() >= 2) {
+                    // An activity several actions share (`dribbling`,
+                    // `dunking`, `playing basketball` -> `basketball`).
+                    if !p.before && verbs >= 2 && activity_objects.contains(&object) {
                         out.push((object.clone(), Rule::Generalisation, true));
                     }
-                    if p.object.len() >= 2 {
+                    if p.object.len() >= 2 && activity {
                         let head = p.object[p.object.len() - 1];
                         // Only when distinct objects share it (ice / field
                         // hockey), not one object named by several labels.
                         if heads.get(head).is_some_and(|objects| objects.len() >= 2) {
                             out.push((head.to_owned(), Rule::Generalisation, true));
                         }
+                    }
+                    if p.before && verbs >= 2 {
+                        out.push((object.clone(), Rule::Generalisation, false));
                     }
                     if !config.generic_verbs.contains(g.as_str())
                         && verb_objects.get(g.as_str()).is_some_and(|o| o.len() >= 2)
@@ -295,7 +340,7 @@ impl CandidateSet {
                         out.push((g.clone(), Rule::Generalisation, false));
                         for base in gerund_bases(g) {
                             if base.len() >= 4
-                                && lexicon.contains(&base)
+                                && corpus.contains(&base)
                                 && !forms.is_known_gerund(&base)
                             {
                                 out.push((base, Rule::Generalisation, false));
@@ -320,10 +365,13 @@ impl CandidateSet {
                     }
                 }
                 None if p.object.len() >= 2 => {
-                    // Verbless noun phrase (`golf swing`, `basketball dunk`):
-                    // the first word when other labels use it too.
+                    // Verbless noun phrase (`tennis swing`, `basketball
+                    // dunk`): the first word when it is an activity elsewhere
+                    // (`playing tennis`).
                     let first = p.object[0];
-                    if label_words.get(first).is_some_and(|&n| n >= 2) {
+                    if label_words.get(first).is_some_and(|&n| n >= 2)
+                        && activity_objects.contains(first)
+                    {
                         out.push((first.to_owned(), Rule::Generalisation, true));
                     }
                 }

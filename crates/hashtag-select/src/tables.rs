@@ -100,8 +100,7 @@ fn read_table(path: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Hashtag
     let raw: BTreeMap<String, Vec<String>> = if path.extension().is_some_and(|e| e == "toml") {
         toml::from_str(&text).map_err(|e| HashtagError::malformed(path, None, e.to_string()))?
     } else {
-        serde_json::from_str(&text)
-            .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?
+        serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?
     };
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (k, vs) in raw {

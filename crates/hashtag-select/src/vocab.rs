@@ -98,8 +98,7 @@ fn json_names(path: &Path, text: &str) -> Result<Vec<String>, HashtagError> {
         List(Vec<String>),
         Map(std::collections::BTreeMap<String, serde_json::Value>),
     }
-    let repr: Repr = serde_json::from_str(text)
-        .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?;
+    let repr: Repr = serde_json::from_str(text).map_err(|e| HashtagError::json(path, &e))?;
     Ok(match repr {
         Repr::List(l) => l,
         Repr::Map(m) => {

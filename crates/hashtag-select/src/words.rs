@@ -57,6 +57,17 @@ const STOP_WORDS: &[&str] = &[
     "s",
 ];
 
+/// Particles of phrasal verbs (`pull ups`, `sticking tongue out`): kept in
+/// the literal tag, never a tag on their own.
+const PARTICLES: &[&str] = &[
+    "up", "ups", "out", "off", "down", "away", "back", "around", "about",
+];
+
+/// Whether `w` is a phrasal-verb particle.
+pub fn is_particle(w: &str) -> bool {
+    PARTICLES.contains(&w)
+}
+
 /// Whether `w` is a function word or a placeholder.
 pub fn is_stop_word(w: &str) -> bool {
     STOP_WORDS.contains(&w)
@@ -158,7 +169,7 @@ pub fn gerund_bases(w: &str) -> Vec<String> {
 
 /// Whether a gerund stem most likely lost a silent `e`: one-syllable
 /// vowel-consonant endings (`skat`, `rid`, `us`), consonant + `l` endings
-/// (`juggl`, `wrestl`), and `c`, `v`, `dg`, `rg` endings (`danc`, `serv`,
+/// after a plosive or fricative (`juggl`, `wrestl`; not `bowl`, `curl`), and `c`, `v`, `dg`, `rg` endings (`danc`, `serv`,
 /// `judg`, `charg`).
 fn needs_silent_e(b: &[u8]) -> bool {
     let n = b.len();
@@ -170,7 +181,7 @@ fn needs_silent_e(b: &[u8]) -> bool {
         .count();
     let single_vowel_before = n >= 2 && is_vowel(b[n - 2]) && (n == 2 || !is_vowel(b[n - 3]));
     (groups == 1 && single_vowel_before)
-        || (last == b'l' && n >= 2 && !is_vowel(b[n - 2]))
+        || (last == b'l' && n >= 2 && b"bdfgkptz".contains(&b[n - 2]))
         || last == b'c'
         || last == b'v'
         || (last == b'g' && n >= 2 && (b[n - 2] == b'd' || b[n - 2] == b'r'))
@@ -414,6 +425,8 @@ mod tests {
             ("surfing", "surf"),
             ("kicking", "kick"),
             ("juggling", "juggle"),
+            ("bowling", "bowl"),
+            ("curling", "curl"),
             ("using", "use"),
             ("shooting", "shoot"),
         ];

@@ -209,11 +209,66 @@ fn overlapping_groups_merge_and_groups_stop() {
 }
 
 #[test]
-fn unknown_tags_are_an_error() {
+fn unknown_tags_are_an_error_and_change_nothing() {
     let mut l = new_loop(&[("salsa", &["salsa"])], AdaptiveConfig::default());
+    let before = l.clone();
+    let r = l.observe(&[obs("salsa", 10, 8, 5, &[]), obs("nope", 1, 1, 1, &[])]);
+    assert!(matches!(r, Err(HashtagError::UnknownTag(_))));
+    assert_eq!(l, before, "the valid observation was not applied either");
+}
+
+#[test]
+fn a_post_carrying_several_tags_of_a_group_counts_once() {
+    let config = AdaptiveConfig {
+        merge_overlap: 0.6,
+        ..AdaptiveConfig::default()
+    };
+    let mut l = new_loop(
+        &[
+            ("salsa", &["salsa"]),
+            ("dance", &["dance", "dancing", "dancer"]),
+        ],
+        config,
+    );
+    // 40 of salsa's 100 posts carry all three dance tags: 40%, not 120%.
+    l.observe(&[
+        obs(
+            "salsa",
+            100,
+            80,
+            50,
+            &[("dance", 40), ("dancing", 40), ("dancer", 40)],
+        ),
+        obs("dance", 100, 80, 50, &[("salsa", 90)]),
+    ])
+    .unwrap();
+    assert!(
+        l.groups().iter().all(|g| g.status == GroupStatus::Active),
+        "no merge at 40%"
+    );
+}
+
+#[test]
+fn bad_configurations_and_states_are_refused() {
+    let sel = selection(&[("salsa", &["salsa"])]);
+    let nan = AdaptiveConfig {
+        prior: (f64::NAN, 1.0),
+        ..AdaptiveConfig::default()
+    };
     assert!(matches!(
-        l.observe(&[obs("nope", 1, 1, 1, &[])]),
-        Err(HashtagError::UnknownTag(_))
+        AdaptiveLoop::new(&sel, &BTreeMap::new(), TagViews::default(), nan),
+        Err(HashtagError::Config(_))
+    ));
+    let l = new_loop(&[("salsa", &["salsa"])], AdaptiveConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    l.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"group\": 0"));
+    std::fs::write(&path, text.replace("\"group\": 0", "\"group\": 7")).unwrap();
+    assert!(matches!(
+        AdaptiveLoop::load(&path),
+        Err(HashtagError::Malformed { .. })
     ));
 }
 

@@ -63,8 +63,10 @@ fn rule_table() {
             "hockey",
             Generalisation,
         ),
-        // generalisation: a verbless phrase whose first word other labels use
-        (&["GolfSwing", "golf putting"], "golf", Generalisation),
+        // generalisation: a verbless phrase whose first word is an activity
+        (&["TennisSwing", "playing tennis"], "tennis", Generalisation),
+        // noun substitution: a qualifier used with one verb only
+        (&["golf putting"], "golf", NounSubstitution),
         // noun substitution
         (&["playing piano"], "piano", NounSubstitution),
         (&["salsa dancing"], "salsa", NounSubstitution),
@@ -93,6 +95,47 @@ fn rule_table() {
             "{labels:?}: {tag} should come from {rule:?}"
         );
     }
+}
+
+/// The tag a label would get with no data: its best-ranked candidate.
+fn first_choice(set: &CandidateSet, dataset: &str, name: &str) -> String {
+    let r = hashtag_select::rules::LabelRef {
+        dataset: dataset.into(),
+        name: name.into(),
+    };
+    set.of_label(&r)
+        .first()
+        .map(|c| c.tag.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn settings_particles_and_plain_objects_do_not_become_the_tag() {
+    let labels = [
+        "ice skating",
+        "ice fishing",
+        "ice climbing",
+        "pull ups",
+        "sticking tongue out",
+        "brushing teeth",
+        "playing piano",
+        "salsa dancing",
+    ];
+    let set = generate(&labels, &[]);
+    // `ice` qualifies three verbs: proposed, but stands for none of them.
+    assert!(set.candidates["ice"].labels.is_empty());
+    assert!(!set.candidates.contains_key("ups") && !set.candidates.contains_key("out"));
+    assert_eq!(first_choice(&set, "t", "pull ups"), "pullups");
+    let sticking = first_choice(&set, "t", "sticking tongue out");
+    assert!(
+        sticking.starts_with("sticking") || sticking.starts_with("tongue"),
+        "{sticking}"
+    );
+    assert!(set.candidates["tongue"].labels.is_empty());
+    // A specific verb keeps the action: `teeth` alone is not brushing.
+    assert!(set.candidates["teeth"].labels.is_empty());
+    assert_eq!(first_choice(&set, "t", "playing piano"), "piano");
+    assert_eq!(first_choice(&set, "t", "salsa dancing"), "salsa");
 }
 
 #[test]
@@ -172,6 +215,22 @@ fn real_vocabularies() {
             "{tag}: {:?}",
             set.candidates.get(tag).map(|c| &c.provenance)
         );
+    }
+    // What the labels get with no data (rule preference, then tag).
+    for (label, tag) in [
+        ("playing basketball", "basketball"),
+        ("dribbling basketball", "basketball"),
+        ("playing piano", "piano"),
+        ("salsa dancing", "salsa"),
+    ] {
+        assert_eq!(first_choice(&set, "kinetics400", label), tag, "{label}");
+    }
+    for (label, not) in [
+        ("ice skating", "ice"),
+        ("brushing teeth", "teeth"),
+        ("mopping floor", "floor"),
+    ] {
+        assert_ne!(first_choice(&set, "kinetics400", label), not, "{label}");
     }
     // Every label has at least its literal tag.
     for v in &vocabs {

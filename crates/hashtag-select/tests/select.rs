@@ -139,7 +139,7 @@ fn groups_from_labels_posts_and_views() {
     ));
     // The umbrella of salsa and tango dancing passes but is not a label's tag.
     let dancing = sel.rejected.iter().find(|r| r.tag == "dancing").unwrap();
-    assert_eq!(dancing.reason, "umbrella_of_styles");
+    assert_eq!(dancing.reason, "not_a_label_tag");
 }
 
 #[test]

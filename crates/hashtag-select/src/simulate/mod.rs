@@ -330,8 +330,10 @@ impl Platform {
                     }
                 }
             } else {
-                carry.push(&self.off_topic[below(&mut self.rng, self.off_topic.len())]);
-                if chance(&mut self.rng, 0.05) {
+                if !self.off_topic.is_empty() {
+                    carry.push(&self.off_topic[below(&mut self.rng, self.off_topic.len())]);
+                }
+                if !self.by_topic.is_empty() && chance(&mut self.rng, 0.05) {
                     // Off-topic posts sometimes borrow a random topic's tag.
                     let k = below(&mut self.rng, self.by_topic.len());
                     carry.push(&self.by_topic[k][0]);

@@ -6,7 +6,8 @@
 //! Counting is exact until more distinct tags arrive than there are
 //! counters; from then on it is [Space-Saving](space_saving) with its
 //! documented bounds: a reported count over-estimates by at most its
-//! `error`, and any tag with more than `posts / max_tags` posts is kept.
+//! `error`, and any tag with more than `occurrences / max_tags` posts is
+//! kept, where `occurrences` counts every (post, tag) pair seen.
 //! Tags are keyed by a 64-bit hash of their normal form: two distinct tags
 //! collide with probability about `n^2 / 2^65` (3e-6 for 10 million tags).
 
@@ -254,27 +255,34 @@ impl TagStats {
         Some(v)
     }
 
-    /// Posts carrying both tags, when either is a focus tag: from the focus
-    /// tag's neighbour counters (0 when the other is not among them; then
-    /// the true count is at most that summary's smallest counter).
+    /// Posts carrying both tags, when either is a focus tag: the smallest
+    /// count among the focus summaries that still hold the other tag (each
+    /// is an upper bound); 0 when no summary holds it (then the true count
+    /// is at most that summary's smallest counter); `None` when neither tag
+    /// is a focus tag.
     pub fn co_posts(&self, a: &str, b: &str) -> Option<u64> {
         let (ha, hb) = (tag_hash(a), tag_hash(b));
+        // Outer None: `f` is not a focus tag; inner None: `o` not held.
         let lookup = |f: u64, o: u64| {
             self.focus
                 .get(&f)
-                .map(|&i| self.neighbours[i as usize].get(o).map_or(0, |c| c.0))
+                .map(|&i| self.neighbours[i as usize].get(o).map(|c| c.0))
         };
         match (lookup(ha, hb), lookup(hb, ha)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
+            (None, None) => None,
+            (x, y) => {
+                let held = [x.flatten(), y.flatten()].into_iter().flatten().min();
+                Some(held.unwrap_or(0))
+            }
         }
     }
 
-    /// Jaccard overlap of the two tags' post sets, `|A ∩ B| / |A ∪ B|`.
+    /// Jaccard overlap of the two tags' post sets, `|A ∩ B| / |A ∪ B|` (in
+    /// [0, 1] even when a tag lost its own counter).
     pub fn jaccard(&self, a: &str, b: &str) -> Option<f64> {
-        let co = self.co_posts(a, b)? as f64;
-        let union = self.posts_of(a) as f64 + self.posts_of(b) as f64 - co;
-        (union > 0.0).then(|| co / union)
+        let co = self.co_posts(a, b)?;
+        let union = self.posts_of(a).max(co) + self.posts_of(b).max(co) - co;
+        (union > 0).then(|| co as f64 / union as f64)
     }
 
     /// Normalised pointwise mutual information of the two tags over posts,
@@ -283,7 +291,10 @@ impl TagStats {
     pub fn npmi(&self, a: &str, b: &str) -> Option<f64> {
         let co = self.co_posts(a, b)?;
         let n = self.posts as f64;
-        let (pa, pb) = (self.posts_of(a) as f64 / n, self.posts_of(b) as f64 / n);
+        let (pa, pb) = (
+            self.posts_of(a).max(co) as f64 / n,
+            self.posts_of(b).max(co) as f64 / n,
+        );
         if co == 0 || pa == 0.0 || pb == 0.0 {
             return Some(-1.0);
         }
@@ -360,6 +371,29 @@ mod tests {
         let n = s.neighbours("salsa", 2).unwrap();
         assert_eq!((n[0].tag.as_str(), n[0].posts), ("dance", 3));
         assert_eq!(s.top(1)[0].tag, "dance");
+    }
+
+    #[test]
+    fn co_posts_uses_the_summary_that_still_holds_the_pair() {
+        let cfg = StatsConfig {
+            max_tags: 64,
+            neighbour_slots: 1,
+        };
+        let mut s = TagStats::new(cfg, &["a", "b"]);
+        for _ in 0..3 {
+            s.add_post(["a", "b"], None);
+        }
+        // a's single neighbour counter moves to x1; b's still holds a.
+        s.add_post(["a", "x1"], None);
+        assert_eq!(s.neighbours("a", 5).unwrap()[0].tag, "x1");
+        assert_eq!(s.co_posts("a", "b"), Some(3));
+        // |a ∩ b| = 3, |a ∪ b| = 4 + 3 - 3
+        assert_eq!(s.jaccard("a", "b"), Some(0.75));
+        assert_eq!(
+            s.co_posts("x1", "b"),
+            Some(0),
+            "b's summary does not hold x1"
+        );
     }
 
     #[test]

@@ -52,8 +52,8 @@ impl TagViews {
                 Map(BTreeMap<String, u64>),
                 Rows(Vec<Row>),
             }
-            let repr: Repr = serde_json::from_str(&text)
-                .map_err(|e| HashtagError::malformed(path, Some(e.line() as u64), e.to_string()))?;
+            let repr: Repr =
+                serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?;
             let rows: Vec<(String, u64)> = match repr {
                 Repr::Map(m) => m.into_iter().collect(),
                 Repr::Rows(r) => r.into_iter().map(|r| (r.tag, r.views)).collect(),
@@ -84,9 +84,13 @@ impl TagViews {
                 ),
             ));
         };
-        for (i, row) in reader.records().enumerate() {
-            let line = i as u64 + 2;
-            let row = row.map_err(|e| HashtagError::malformed(path, Some(line), e.to_string()))?;
+        for row in reader.records() {
+            let row = row.map_err(|e| {
+                let line = e.position().map(|p| p.line());
+                HashtagError::malformed(path, line, e.to_string())
+            })?;
+            // The line a (possibly multi-line, quoted) record starts on.
+            let line = row.position().map_or(0, |p| p.line());
             let tag = row.get(tc).unwrap_or_default();
             let raw = row.get(vc).unwrap_or_default().replace(['_', ','], "");
             let views: u64 = raw.parse().map_err(|_| {
@@ -183,8 +187,8 @@ impl ViewsGate {
     /// the platform figure).
     pub fn decide(&self, platform: Option<u64>, crawl_views: u64) -> GateDecision {
         let (views, source) = match platform {
-            Some(v) => (v.max(crawl_views), ViewsSource::Platform),
-            None => (crawl_views, ViewsSource::CrawlLowerBound),
+            Some(v) if v >= crawl_views => (v, ViewsSource::Platform),
+            _ => (crawl_views, ViewsSource::CrawlLowerBound),
         };
         if views >= self.min_views {
             GateDecision::Pass { views, source }
