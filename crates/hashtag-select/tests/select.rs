@@ -19,6 +19,13 @@ fn data(name: &str) -> std::path::PathBuf {
 }
 
 fn selection() -> hashtag_select::Selection {
+    selection_with(|records| records)
+}
+
+/// The selection from the fixture posts, fed in the order `order` gives.
+fn selection_with(
+    order: impl FnOnce(Vec<curation_core::VideoRecord>) -> Vec<curation_core::VideoRecord>,
+) -> hashtag_select::Selection {
     let vocab = Vocabulary::from_file(&data("labels.txt")).unwrap();
     let rules = RuleConfig::default();
     let first = CandidateSet::generate(std::slice::from_ref(&vocab), &rules, &WordSplitter::new());
@@ -27,11 +34,13 @@ fn selection() -> hashtag_select::Selection {
     let (files, errors) = discover_inputs(&[data("posts.jsonl")]);
     assert!(errors.is_empty());
     let mut bad = 0;
+    let mut records = Vec::new();
     for batch in RecordBatches::new(files) {
         bad += batch.errors.len();
-        for r in &batch.records {
-            stats.add_record(r);
-        }
+        records.extend(batch.records);
+    }
+    for r in &order(records) {
+        stats.add_record(r);
     }
     assert_eq!(
         (stats.posts(), bad),
@@ -160,4 +169,23 @@ fn label_map_and_files() {
     assert_eq!(index.label_of(&record), Some(1));
     let labels = std::fs::read_to_string(dir.path().join("labels.txt")).unwrap();
     assert_eq!(labels.lines().next(), Some("basketball"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// The whole selection (statistics, gate, preference, consolidation)
+    /// does not depend on the order posts arrive in.
+    #[test]
+    fn selection_ignores_post_order(seed in proptest::prelude::any::<u64>()) {
+        let shuffled = selection_with(|mut records| {
+            let mut s = seed;
+            for i in (1..records.len()).rev() {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let z = (s ^ (s >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                records.swap(i, (z % (i as u64 + 1)) as usize);
+            }
+            records
+        });
+        proptest::prop_assert_eq!(shuffled, selection());
+    }
 }
