@@ -267,8 +267,7 @@ impl AdaptiveLoop {
         for o in observations {
             let s = self.tags.get_mut(&o.tag).expect("checked above");
             s.record(o);
-            let group = s.group;
-            let g = self.root_group(group);
+            let g = s.group;
             self.groups[g].clips += o.accepted_clips;
             self.groups[g].crawled += o.crawled;
             // Posts carrying another group's tags: the most of any one of
@@ -281,7 +280,7 @@ impl AdaptiveLoop {
                 }
                 match self.tags.get(&n.tag) {
                     Some(other) => {
-                        let h = self.root_group(other.group);
+                        let h = other.group;
                         if h != g {
                             let c = carried.entry(h).or_default();
                             *c = (*c).max(n.posts);
@@ -308,6 +307,8 @@ impl AdaptiveLoop {
         Ok(())
     }
 
+    /// The group a possibly merged group id now belongs to (sightings and
+    /// overlaps keep the ids they were recorded under).
     fn root_group(&self, mut g: usize) -> usize {
         while let GroupStatus::MergedInto(h) = self.groups[g].status {
             g = h;
@@ -326,18 +327,12 @@ impl AdaptiveLoop {
         let mut best = vec![0.0f64; self.groups.len()];
         for s in self.tags.values() {
             if s.crawled >= min && !matches!(s.status, TagStatus::Dropped(_)) {
-                let g = self.root_group(s.group);
-                best[g] = best[g].max(s.yield_mean(prior));
+                best[s.group] = best[s.group].max(s.yield_mean(prior));
             }
         }
         let relative = self.config.drop_relative;
-        let roots: Vec<usize> = self
-            .tags
-            .values()
-            .map(|s| self.root_group(s.group))
-            .collect();
-        for ((t, s), g) in self.tags.iter_mut().zip(roots) {
-            let threshold = floor.max(relative * best[g]);
+        for (t, s) in self.tags.iter_mut() {
+            let threshold = floor.max(relative * best[s.group]);
             if !s.is_open() || s.crawled < min || s.yield_upper(prior) >= threshold {
                 continue;
             }
@@ -354,7 +349,7 @@ impl AdaptiveLoop {
     fn promote(&mut self) {
         let mut sizes = vec![0usize; self.groups.len()];
         for s in self.tags.values() {
-            sizes[self.root_group(s.group)] += 1;
+            sizes[s.group] += 1;
         }
         let mut promoted = Vec::new();
         for (t, by_group) in &self.sightings {
@@ -554,8 +549,11 @@ impl AdaptiveLoop {
             }
             false // a merge cycle
         };
-        let bad_group = state.tags.values().any(|t| t.group >= groups)
-            || (0..groups).any(|g| !chain_ends(g))
+        // Tags always point at a group that was not merged away (a merge
+        // moves them), so tag groups are used without following merges.
+        let bad_group = state.tags.values().any(|t| {
+            t.group >= groups || matches!(state.groups[t.group].status, GroupStatus::MergedInto(_))
+        }) || (0..groups).any(|g| !chain_ends(g))
             || state
                 .overlap
                 .keys()

@@ -156,18 +156,13 @@ pub fn select_groups(
         .collect();
     // A one-word label's own word (`skateboarding`) is the activity's name:
     // it competes with noun substitution on views.
-    let rank = |c: &Candidate, label: &LabelRef| {
-        let own = matches!(label_words(&label.name).as_slice(), [w] if *w == c.tag);
-        let pref = if own {
+    let rank = |c: &'_ Candidate, own_word: Option<&str>| {
+        let pref = if own_word == Some(c.tag.as_str()) {
             c.preference().min(Rule::NounSubstitution.preference())
         } else {
             c.preference()
         };
-        (
-            pref,
-            std::cmp::Reverse(gates[c.tag.as_str()].views()),
-            c.tag.clone(),
-        )
+        (pref, std::cmp::Reverse(gates[c.tag.as_str()].views()))
     };
 
     // Every label keeps its preferred passing tag, that tag's passing
@@ -190,7 +185,16 @@ pub fn select_groups(
                     .any(|p| !matches!(p.rule, Rule::Specification | Rule::Variant))
             })
             .collect();
-        own.sort_by_key(|c| rank(c, label));
+        let words = label_words(&label.name);
+        let own_word = match words.as_slice() {
+            [w] => Some(w.as_str()),
+            _ => None,
+        };
+        own.sort_by(|a, b| {
+            rank(a, own_word)
+                .cmp(&rank(b, own_word))
+                .then_with(|| a.tag.cmp(&b.tag))
+        });
         let Some(best) = own.first() else {
             labels_without_group.push(label.clone());
             continue;

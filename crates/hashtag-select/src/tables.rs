@@ -89,9 +89,15 @@ impl SynonymTable {
         out
     }
 
-    /// Whether `a` and `b` are listed as variants of each other.
+    /// Whether `a` and `b` are listed as variants of each other (one entry
+    /// holds both). Consolidation asks this for every pair of tags, so it
+    /// scans the entries without building `variants`' set.
     pub fn are_variants(&self, a: &str, b: &str) -> bool {
-        self.variants(a).contains(b)
+        a != b
+            && self.0.iter().any(|(k, vs)| {
+                let holds = |t: &str| k == t || vs.contains(t);
+                holds(a) && holds(b)
+            })
     }
 }
 

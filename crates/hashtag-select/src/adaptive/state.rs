@@ -83,7 +83,8 @@ pub enum TagStatus {
 /// One tag in the loop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagState {
-    /// Its group's id.
+    /// Its group's id: always a group not merged into another (a merge
+    /// moves the tags of the absorbed group).
     pub group: usize,
     /// Status.
     pub status: TagStatus,
