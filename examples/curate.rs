@@ -9,8 +9,13 @@
 //!
 //! Writes `manifest.jsonl`, `manifest.provenance.json`, `pretrain_list.txt`,
 //! `filter_report.json` (plus `train.csv`, `val.csv`, `label_map.json`,
-//! `labels.txt` with `--label-map`, and `shards/` with `--shards`), prints the
-//! report table, and exits non-zero only when nothing could be read.
+//! `labels.txt` with `--label-map`, and `shards/` with `--shards`) and prints
+//! the report table.
+//!
+//! Exit codes: 0 on success; 1 when no record could be read (the earlier
+//! outputs in `--out` are left as they were); 2 for invalid options, a
+//! missing or unusable input path, an unusable `--out`, or a write failure
+//! (nothing is replaced and no `.tmp` file is left).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +26,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use tubelet::curation::{CurateOptions, FilterConfig, LabelMap, ShardLimits, curate};
+use tubelet::curation::{
+    CurateOptions, CurationError, FilterConfig, LabelMap, ShardLimits, curate,
+};
 
 /// Curate crawled video metadata into a manifest, VideoMAE lists and shards.
 #[derive(Parser)]
@@ -49,9 +56,14 @@ struct Args {
     /// Classes for fine-tuning lists (label_map.json or labels.txt).
     #[arg(long)]
     label_map: Option<PathBuf>,
-    /// Share of labelled records written to val.csv.
+    /// Share of labelled records written to val.csv, in [0, 1].
     #[arg(long, default_value_t = 0.1)]
     val_fraction: f64,
+    /// Folder where media files may lie besides the input folders (repeat
+    /// for several). Media paths in the metadata that lead elsewhere
+    /// (symlinks and `..` resolved) are rejected as media_outside_roots.
+    #[arg(long)]
+    media_root: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +71,12 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
+            if let Some(CurationError::NothingRead { report, .. }) = e.downcast_ref() {
+                // The unreadable files and lines say what went wrong.
+                println!("{report}");
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
@@ -75,23 +93,17 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .as_deref()
         .map(LabelMap::from_file)
         .transpose()?;
-    if !(0.0..=1.0).contains(&args.val_fraction) {
-        return Err(format!(
-            "--val-fraction must be in [0, 1], got {}",
-            args.val_fraction
-        )
-        .into());
-    }
     let opts = CurateOptions {
         inputs: args.input,
         config,
         out_dir: args.out.clone(),
         shards: args.shards.then_some(ShardLimits {
-            max_samples: args.shard_samples.max(1),
+            max_samples: args.shard_samples,
             max_bytes: args.shard_bytes,
         }),
         label_map,
         val_fraction: args.val_fraction,
+        media_roots: args.media_root,
     };
 
     let bar = ProgressBar::new(0);
@@ -156,9 +168,5 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         r.records_read as f64 / secs.max(1e-9),
         &summary.provenance.config_sha256[..12]
     );
-    if r.records_read == 0 {
-        eprintln!("error: no record could be read from the inputs");
-        return Ok(ExitCode::FAILURE);
-    }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tubelet::curation::shard::{list_shards, read_samples};
 use tubelet::curation::{
-    CurateOptions, FilterConfig, LabelMap, Reason, ShardLimits, VideoRecord, curate,
+    CurateOptions, CurationError, FilterConfig, LabelMap, Reason, ShardLimits, VideoRecord, curate,
 };
 
 fn data(p: &str) -> PathBuf {
@@ -198,6 +198,15 @@ fn manifest_reads_back_as_the_same_records() {
     let out2 = dir.path().join("again");
     let mut opts = CurateOptions::new(vec![dir.path().join("manifest.jsonl")], &out2);
     opts.config = FilterConfig::from_file(&data("filters.toml")).unwrap();
+    // The manifest's media paths point into the crawl, outside the folder of
+    // this run's input: refused unless allowed explicitly.
+    let refused = curate(&opts, &mut |_| {}).unwrap();
+    assert_eq!(refused.report.kept, 4);
+    assert_eq!(
+        refused.report.reasons[&Reason::MediaOutsideRoots].examples,
+        ["7301", "7302"]
+    );
+    opts.media_roots = vec![data("crawl")];
     let summary = curate(&opts, &mut |_| {}).unwrap();
     assert_eq!(summary.report.kept, 6);
     assert_eq!(manifest(&out2), first);
@@ -239,21 +248,64 @@ fn csv_with_header_is_ingested_with_line_numbers() {
 }
 
 #[test]
-fn nothing_readable_gives_an_empty_run_not_a_crash() {
+fn unusable_input_paths_are_an_error_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = CurateOptions::new(
-        vec![data("does-not-exist"), data("filters.toml")],
-        dir.path(),
-    );
-    let summary = curate(&opts, &mut |_| {}).unwrap();
-    assert_eq!(summary.report.records_read, 0);
-    let kinds: Vec<&str> = summary
-        .report
-        .ingest_errors
-        .iter()
-        .map(|e| e.kind.as_str())
-        .collect();
+    let out = dir.path().join("out");
+    let opts = CurateOptions::new(vec![data("does-not-exist"), data("filters.toml")], &out);
+    let e = curate(&opts, &mut |_| {}).unwrap_err();
+    let CurationError::Inputs { errors } = &e else {
+        panic!("{e:?}");
+    };
+    let kinds: Vec<String> = errors.iter().map(|e| e.to_failure().kind).collect();
     assert_eq!(kinds, ["not_found", "unsupported"]);
+    assert!(
+        e.to_string()
+            .contains("does-not-exist: no such file or folder"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(snapshot(&p));
+        } else {
+            out.insert(p.clone(), std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_run_that_reads_nothing_keeps_the_earlier_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut opts = options(&out);
+    curate(&opts, &mut |_| {}).unwrap();
+    let before = snapshot(&out);
+    assert!(before.len() >= 9, "{:?}", before.keys());
+
+    // A typo in the input path.
+    opts.inputs = vec![data("crawl-typo")];
+    let e = curate(&opts, &mut |_| {}).unwrap_err();
+    assert!(matches!(e, CurationError::Inputs { .. }), "{e:?}");
+    assert_eq!(snapshot(&out), before);
+
+    // An input folder with nothing readable in it.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("broken.info.json"), "{").unwrap();
+    opts.inputs = vec![empty];
+    let e = curate(&opts, &mut |_| {}).unwrap_err();
+    let CurationError::NothingRead { report, .. } = &e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(report.ingest_error_count, 1);
+    assert_eq!(snapshot(&out), before);
 }
 
 #[test]

@@ -45,6 +45,45 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+    /// A value nested deeper than [`MAX_NESTING`](crate::MAX_NESTING)
+    /// levels: copied into the manifest verbatim, it would make the manifest
+    /// unreadable for common JSON readers (serde_json stops at 128).
+    #[error("{}:{line}: field `{key}` is nested deeper than {limit} levels", path.display())]
+    TooDeep {
+        /// Input path.
+        path: PathBuf,
+        /// 1-based line in the file.
+        line: u64,
+        /// The top-level key holding the deep value.
+        key: String,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A symlink inside an input folder that leads out of it: not followed
+    /// (a crawl must not pull metadata from elsewhere on disk).
+    #[error(
+        "{}: symlink leads outside the input folder (to {}); not read",
+        path.display(),
+        target.display()
+    )]
+    OutsideInput {
+        /// The link.
+        path: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
+    },
+    /// A line or file longer than
+    /// [`MAX_RECORD_BYTES`](crate::ingest::MAX_RECORD_BYTES): skipped without
+    /// being held in memory.
+    #[error("{}:{line}: record longer than {limit} bytes; skipped", path.display())]
+    TooLarge {
+        /// Input path.
+        path: PathBuf,
+        /// 1-based line where it starts.
+        line: u64,
+        /// The limit in force.
+        limit: usize,
+    },
 }
 
 impl IngestError {
@@ -53,15 +92,20 @@ impl IngestError {
         match self {
             IngestError::NotFound { path }
             | IngestError::Unsupported { path }
+            | IngestError::OutsideInput { path, .. }
             | IngestError::Io { path, .. }
-            | IngestError::Parse { path, .. } => path,
+            | IngestError::Parse { path, .. }
+            | IngestError::TooDeep { path, .. }
+            | IngestError::TooLarge { path, .. } => path,
         }
     }
 
     /// The 1-based line, for errors inside a file.
     pub fn line(&self) -> Option<u64> {
         match self {
-            IngestError::Parse { line, .. } => Some(*line),
+            IngestError::Parse { line, .. }
+            | IngestError::TooDeep { line, .. }
+            | IngestError::TooLarge { line, .. } => Some(*line),
             _ => None,
         }
     }
@@ -74,11 +118,24 @@ impl IngestError {
             kind: match self {
                 IngestError::NotFound { .. } => "not_found",
                 IngestError::Unsupported { .. } => "unsupported",
+                IngestError::OutsideInput { .. } => "outside_input",
                 IngestError::Io { .. } => "io",
                 IngestError::Parse { .. } => "parse",
+                IngestError::TooDeep { .. } => "nesting_too_deep",
+                IngestError::TooLarge { .. } => "too_large",
             }
             .to_owned(),
             message: self.to_string(),
+        }
+    }
+
+    /// A parse error; `message` is clipped to [`MAX_MESSAGE_CHARS`].
+    pub(crate) fn parse(path: &std::path::Path, line: u64, column: u64, message: String) -> Self {
+        IngestError::Parse {
+            path: path.to_owned(),
+            line,
+            column,
+            message: clip(message),
         }
     }
 
@@ -98,9 +155,24 @@ impl IngestError {
             path: path.to_owned(),
             line: line_offset + e.line().max(1) as u64 - 1,
             column: e.column() as u64,
-            message,
+            message: clip(message),
         }
     }
+}
+
+/// Longest message kept in an [`IngestError`]: messages quote the bad value
+/// (serde's "invalid type: string \"...\"" too), and a crawl of megabyte
+/// values must not give megabyte messages, 10,000 of them in the report.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`] characters, saying how long it was.
+pub(crate) fn clip(mut message: String) -> String {
+    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        let total = message.len();
+        message.truncate(cut);
+        message.push_str(&format!("… ({total} bytes in all)"));
+    }
+    message
 }
 
 /// One ingest error as written in `filter_report.json`.
@@ -110,7 +182,8 @@ pub struct IngestFailure {
     pub path: String,
     /// 1-based line, when the error is inside a file.
     pub line: Option<u64>,
-    /// `not_found`, `unsupported`, `io` or `parse`.
+    /// `not_found`, `unsupported`, `outside_input`, `io`, `parse`,
+    /// `nesting_too_deep` or `too_large`.
     pub kind: String,
     /// Full message, with path and position.
     pub message: String,
@@ -140,6 +213,86 @@ pub enum CurationError {
     /// A shard could not be written or read.
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
+    /// An option or config value that cannot be used (NaN, a range with
+    /// min > max, a fraction outside [0, 1], ...).
+    #[error("invalid option {0}")]
+    Invalid(#[from] InvalidValue),
+    /// Input paths given by name that cannot be read (missing, unsupported,
+    /// inside the output folder). Nothing was written.
+    #[error("{}", list_errors("cannot use the inputs", errors))]
+    Inputs {
+        /// One error per bad input path.
+        errors: Vec<IngestError>,
+    },
+    /// No record could be read from the inputs; the earlier outputs in `out`
+    /// are left as they were.
+    #[error(
+        "no record could be read from the inputs ({} unreadable files or lines{}); \
+         the outputs in {} were left as they were",
+        report.ingest_error_count,
+        report.ingest_errors.first().map(|e| format!(", first: {}", e.message)).unwrap_or_default(),
+        out.display()
+    )]
+    NothingRead {
+        /// Output folder (untouched).
+        out: PathBuf,
+        /// The ingest errors met.
+        report: Box<crate::report::FilterReport>,
+    },
+    /// An input lies inside the output folder (or is it): its files would be
+    /// overwritten by this run's outputs or skipped as earlier outputs.
+    #[error(
+        "{}: input lies inside the output folder {}; choose another --out",
+        input.display(),
+        out.display()
+    )]
+    InputInOutput {
+        /// The input path as given.
+        input: PathBuf,
+        /// The output folder.
+        out: PathBuf,
+    },
+    /// The output path exists and is not a folder.
+    #[error("{}: the output path exists and is not a folder", path.display())]
+    OutNotFolder {
+        /// The `--out` path.
+        path: PathBuf,
+    },
+}
+
+/// A configuration or option value that cannot be used, with the field
+/// (`duration.min`, `val_fraction`, ...) it was given for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct InvalidValue {
+    /// Field or option name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InvalidValue {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InvalidValue {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// "what: e1; e2; e3 (and N more)": long lists stay short.
+fn list_errors(what: &str, errors: &[IngestError]) -> String {
+    let mut s = format!("{what}: ");
+    for (i, e) in errors.iter().take(3).enumerate() {
+        if i > 0 {
+            s.push_str("; ");
+        }
+        s.push_str(&e.to_string());
+    }
+    if errors.len() > 3 {
+        s.push_str(&format!(" (and {} more)", errors.len() - 3));
+    }
+    s
 }
 
 impl CurationError {

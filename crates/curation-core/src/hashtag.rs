@@ -219,43 +219,76 @@ impl Serialize for Hashtag {
     }
 }
 
-/// A hashtag as written: a bare spelling or `{"tag", "original"}`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum HashtagRepr {
-    Plain(String),
-    Full { tag: String, original: String },
+/// Reads a hashtag as written: a bare spelling or `{"tag", "original"}`
+/// (`original` defaults to `tag`); `null` and entries empty once normalised
+/// give `None`. `field` names the record field in errors.
+pub(crate) struct HashtagVisitor<'n> {
+    pub(crate) field: Option<&'n str>,
 }
 
-impl HashtagRepr {
-    /// The hashtag, with its tag normalised (a hand-edited `tag` may not
-    /// be); `None` when nothing remains.
-    fn into_hashtag(self) -> Option<Hashtag> {
-        match self {
-            HashtagRepr::Plain(s) => Hashtag::new(&s),
-            HashtagRepr::Full { tag, original } => {
-                let tag = normalize_hashtag(&tag);
-                (!tag.is_empty()).then_some(Hashtag { tag, original })
-            }
+impl<'de> serde::de::Visitor<'de> for HashtagVisitor<'_> {
+    type Value = Option<Hashtag>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a hashtag (a string or an object with `tag` and `original`)")?;
+        match self.field {
+            Some(name) => write!(f, " in field `{name}`"),
+            None => Ok(()),
+        }
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Hashtag::new(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let (mut tag, mut original) = (None::<String>, None::<String>);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "tag" => &mut tag,
+                "original" => &mut original,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<String>().map_err(|_| {
+                A::Error::custom(format_args!("{}: `{key}` must be a string", Ctx(&self)))
+            })?);
+        }
+        let Some(tag) = tag else {
+            return Err(A::Error::custom(format_args!(
+                "{}: missing `tag`",
+                Ctx(&self)
+            )));
+        };
+        let original = original.unwrap_or_else(|| tag.clone());
+        let tag = normalize_hashtag(&tag);
+        Ok((!tag.is_empty()).then_some(Hashtag { tag, original }))
+    }
+}
+
+/// "a hashtag in field `x`", for error messages.
+struct Ctx<'a, 'n>(&'a HashtagVisitor<'n>);
+
+impl std::fmt::Display for Ctx<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self.0.field {
+            Some(name) => write!(f, "a hashtag in field `{name}`"),
+            None => f.write_str("a hashtag"),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Hashtag {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        HashtagRepr::deserialize(d)?
-            .into_hashtag()
+        d.deserialize_any(HashtagVisitor { field: None })?
             .ok_or_else(|| serde::de::Error::custom("empty hashtag"))
-    }
-}
-
-/// One entry of a `hashtags` list: empty entries (`""`, `"#"`) are dropped,
-/// as in CSV cells, rather than failing the record.
-pub(crate) struct HashtagEntry(pub(crate) Option<Hashtag>);
-
-impl<'de> Deserialize<'de> for HashtagEntry {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(HashtagEntry(HashtagRepr::deserialize(d)?.into_hashtag()))
     }
 }
 

@@ -26,6 +26,17 @@
 //!   hash of the id.
 //! - **Shards** ([`shard`]): resumable WebDataset tar shards and their reader.
 //!
+//! ## Untrusted input
+//! Metadata comes from crawls and is treated as hostile. Impossible values
+//! (negative durations or frame rates, zero pixel sizes, NaN) are errors
+//! naming the field; values nested deeper than [`MAX_NESTING`] and records
+//! longer than [`ingest::MAX_RECORD_BYTES`] are refused with their own
+//! error kind; messages are clipped to [`MAX_MESSAGE_CHARS`]. [`curate`]
+//! rejects records whose media file lies outside the input folders and
+//! [`CurateOptions::media_roots`] (`media_outside_roots`), validates every
+//! option first, refuses missing inputs before writing anything, and never
+//! replaces earlier outputs with those of a run that read no record.
+//!
 //! ## Files written by [`curate`]
 //! | file | content |
 //! |---|---|
@@ -61,9 +72,10 @@ mod record;
 mod report;
 pub mod shard;
 pub mod synthetic;
+mod values;
 mod view;
 
-pub use error::{CurationError, IngestError, IngestFailure};
+pub use error::{CurationError, IngestError, IngestFailure, InvalidValue, MAX_MESSAGE_CHARS};
 pub use filter::{Filter, FilterConfig, FilterRules, Range, Reason};
 pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};
 pub use output::{LabelClass, LabelIndex, LabelMap, Provenance, Split, split_of};
@@ -71,3 +83,4 @@ pub use pipeline::{CurateOptions, CurateSummary, FinetuneCounts, OutputCounts, P
 pub use record::{Extras, SourceRef, VideoRecord};
 pub use report::{EXAMPLES_PER_REASON, FilterReport, MAX_LISTED_ERRORS, ReasonStats};
 pub use shard::{ShardError, ShardLimits};
+pub use view::MAX_NESTING;

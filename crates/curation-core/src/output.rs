@@ -12,17 +12,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::CurationError;
+use crate::error::{CurationError, InvalidValue};
 use crate::filter::FilterConfig;
 use crate::hashtag::normalize_hashtag;
 use crate::ingest::InputFile;
 use crate::record::VideoRecord;
 
 /// A file written as `<name>.tmp` and renamed on [`commit`](Self::commit).
+/// Dropped without a commit (an error on the way), it removes its `.tmp`:
+/// a failed run leaves the earlier file and no debris.
 pub struct AtomicFile {
     path: PathBuf,
     tmp: PathBuf,
-    out: BufWriter<File>,
+    /// `None` once committed.
+    out: Option<BufWriter<File>>,
 }
 
 impl AtomicFile {
@@ -36,31 +39,50 @@ impl AtomicFile {
         Ok(AtomicFile {
             path,
             tmp,
-            out: BufWriter::with_capacity(1 << 20, file),
+            out: Some(BufWriter::with_capacity(1 << 20, file)),
         })
+    }
+
+    fn writer(&mut self) -> &mut BufWriter<File> {
+        self.out
+            .as_mut()
+            .expect("only commit takes the writer, and it consumes self")
     }
 
     /// Writes one line (a `\n` is added).
     pub fn line(&mut self, text: impl std::fmt::Display) -> Result<(), CurationError> {
-        writeln!(self.out, "{text}").map_err(CurationError::io(&self.tmp))
+        let tmp = self.tmp.clone();
+        writeln!(self.writer(), "{text}").map_err(CurationError::io(tmp))
     }
 
     /// Writes raw bytes.
     pub fn bytes(&mut self, data: &[u8]) -> Result<(), CurationError> {
-        self.out
+        let tmp = self.tmp.clone();
+        self.writer()
             .write_all(data)
-            .map_err(CurationError::io(&self.tmp))
+            .map_err(CurationError::io(tmp))
     }
 
     /// Flushes, syncs and renames into place.
-    pub fn commit(self) -> Result<PathBuf, CurationError> {
-        let file = self.out.into_inner().map_err(|e| CurationError::Io {
+    /// On failure the `.tmp` is removed (by `Drop`).
+    pub fn commit(mut self) -> Result<PathBuf, CurationError> {
+        let out = self.out.take().expect("commit runs once");
+        let file = out.into_inner().map_err(|e| CurationError::Io {
             path: self.tmp.clone(),
             source: e.into_error(),
         })?;
         file.sync_all().map_err(CurationError::io(&self.tmp))?;
+        drop(file);
         std::fs::rename(&self.tmp, &self.path).map_err(CurationError::io(&self.path))?;
-        Ok(self.path)
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // After a successful rename the `.tmp` is gone and this fails
+        // harmlessly; otherwise it removes the partial file.
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -136,42 +158,170 @@ impl LabelMap {
         LabelMap { classes }
     }
 
-    /// Reads a `.json` label map or a `.txt` list of names.
+    /// Reads a `.json` label map or a text list of names (`.txt`, one class
+    /// name per line, blank lines skipped).
+    ///
+    /// Files of another kind are refused rather than misread: a `.jsonl` or
+    /// `.ndjson` file, a text line that is a JSON object or array (a JSON
+    /// Lines file under another name), a JSON value that is neither of the
+    /// documented forms. The classes are then checked ([`validate`](Self::validate)).
     pub fn from_file(path: &Path) -> Result<Self, CurationError> {
         let text = std::fs::read_to_string(path).map_err(CurationError::io(path))?;
         let bad = |message: String| CurationError::Config {
             path: path.to_owned(),
             message,
         };
-        let map = if path
+        let ext = path
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            #[derive(Deserialize)]
-            #[serde(untagged)]
-            enum Repr {
-                Map(LabelMap),
-                Names(Vec<String>),
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let map = match ext.as_deref() {
+            Some("json") => Self::from_json(&text).map_err(bad)?,
+            Some("jsonl" | "ndjson") => {
+                return Err(bad(
+                    "a JSON Lines file is not a label map: give a .json file \
+                     ({\"classes\": [...]} or a list of names) or a text file with one \
+                     class name per line"
+                        .into(),
+                ));
             }
-            match serde_json::from_str::<Repr>(&text).map_err(|e| bad(e.to_string()))? {
-                Repr::Map(m) => m,
-                Repr::Names(n) => LabelMap::from_names(&n),
+            _ => {
+                let mut names = Vec::new();
+                for (i, line) in text.lines().enumerate() {
+                    let name = line.trim();
+                    if name.is_empty() {
+                        continue;
+                    }
+                    if name.starts_with(['{', '['])
+                        && serde_json::from_str::<serde::de::IgnoredAny>(name).is_ok()
+                    {
+                        return Err(bad(format!(
+                            "line {} is a JSON {}, not a class name (a text label map \
+                             has one class name per line; JSON label maps end in .json)",
+                            i + 1,
+                            if name.starts_with('{') {
+                                "object"
+                            } else {
+                                "array"
+                            }
+                        )));
+                    }
+                    names.push(name);
+                }
+                LabelMap::from_names(&names)
             }
-        } else {
-            let names: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            LabelMap::from_names(&names)
         };
-        let mut seen = std::collections::HashSet::new();
-        for c in &map.classes {
-            if !seen.insert(c.name.as_str()) {
-                return Err(bad(format!("class {:?} appears twice", c.name)));
+        map.validate().map_err(|e| bad(e.to_string()))?;
+        Ok(map)
+    }
+
+    /// Parses the JSON forms: `{"classes": [{"name", "tags"}, ...]}` or a
+    /// list of names. Errors name the entry (`classes[2].tags`, `entry 3`).
+    fn from_json(text: &str) -> Result<Self, String> {
+        use serde_json::Value;
+        fn kind(v: &Value) -> &'static str {
+            match v {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
             }
         }
-        Ok(map)
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let names = |list: &[Value], what: &str| -> Result<Vec<String>, String> {
+            list.iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    v => Err(format!("{what}[{i}]: expected a string, found {}", kind(v))),
+                })
+                .collect()
+        };
+        match value {
+            Value::Array(list) => Ok(LabelMap::from_names(&names(&list, "entry")?)),
+            Value::Object(mut obj) => {
+                let Some(classes) = obj.remove("classes") else {
+                    return Err("expected an object with a `classes` list".into());
+                };
+                let Value::Array(classes) = classes else {
+                    return Err(format!(
+                        "`classes`: expected a list, found {}",
+                        kind(&classes)
+                    ));
+                };
+                let mut out = Vec::with_capacity(classes.len());
+                for (i, c) in classes.into_iter().enumerate() {
+                    let Value::Object(mut c) = c else {
+                        return Err(format!(
+                            "classes[{i}]: expected an object {{\"name\", \"tags\"}}, found {}",
+                            kind(&c)
+                        ));
+                    };
+                    let name = match c.remove("name") {
+                        Some(Value::String(s)) => s,
+                        Some(v) => {
+                            return Err(format!(
+                                "classes[{i}].name: expected a string, found {}",
+                                kind(&v)
+                            ));
+                        }
+                        None => return Err(format!("classes[{i}]: missing `name`")),
+                    };
+                    let tags = match c.remove("tags") {
+                        None | Some(Value::Null) => Vec::new(),
+                        Some(Value::Array(t)) => names(&t, &format!("classes[{i}].tags"))?,
+                        Some(v) => {
+                            return Err(format!(
+                                "classes[{i}].tags: expected a list of strings, found {}",
+                                kind(&v)
+                            ));
+                        }
+                    };
+                    out.push(LabelClass { name, tags });
+                }
+                Ok(LabelMap { classes: out })
+            }
+            v => Err(format!(
+                "expected an object {{\"classes\": [...]}} or a list of class names, found {}",
+                kind(&v)
+            )),
+        }
+    }
+
+    /// Checks the classes: at least one; names non-empty, unique, without
+    /// line breaks or other control characters (`labels.txt` holds one name
+    /// per line, so such a name would shift every later class).
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.classes.is_empty() {
+            return Err(InvalidValue::new("classes", "no class names"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in self.classes.iter().enumerate() {
+            let field = || format!("classes[{i}]");
+            if c.name.trim().is_empty() {
+                return Err(InvalidValue::new(field(), "empty class name"));
+            }
+            if c.name.chars().any(char::is_control) {
+                return Err(InvalidValue::new(
+                    field(),
+                    format!(
+                        "class name {:?} contains a control character",
+                        crate::error::clip(c.name.clone())
+                    ),
+                ));
+            }
+            if !seen.insert(c.name.as_str()) {
+                return Err(InvalidValue::new(
+                    field(),
+                    format!(
+                        "class {:?} appears twice",
+                        crate::error::clip(c.name.clone())
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A lookup from names and member tags to class indices.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::CurationError;
+use crate::error::{CurationError, IngestError, InvalidValue};
 use crate::filter::{Filter, FilterConfig};
 use crate::ingest::{RecordBatches, discover_inputs};
 use crate::output::{AtomicFile, LabelMap, Provenance, Split, split_of, utc_now, write_json};
@@ -25,8 +25,13 @@ pub struct CurateOptions {
     pub shards: Option<ShardLimits>,
     /// Write fine-tuning lists with these classes.
     pub label_map: Option<LabelMap>,
-    /// Share of labelled records that go to `val.csv`.
+    /// Share of labelled records that go to `val.csv`, in [0, 1].
     pub val_fraction: f64,
+    /// Folders besides the input folders where media files may lie. Media
+    /// paths come from untrusted metadata: a record whose media file
+    /// (symlinks and `..` resolved) lies elsewhere is rejected with
+    /// [`Reason::MediaOutsideRoots`](crate::Reason::MediaOutsideRoots).
+    pub media_roots: Vec<PathBuf>,
 }
 
 impl CurateOptions {
@@ -39,7 +44,104 @@ impl CurateOptions {
             shards: None,
             label_map: None,
             val_fraction: 0.1,
+            media_roots: Vec::new(),
         }
+    }
+
+    /// Checks every option before anything is read or written: the filter
+    /// config ([`FilterConfig::validate`]), the val fraction, the shard
+    /// limits, the label map and the media roots. The error names the field.
+    pub fn validate(&self) -> Result<(), CurationError> {
+        self.config.validate()?;
+        let f = self.val_fraction;
+        if !(0.0..=1.0).contains(&f) {
+            return Err(InvalidValue::new("val_fraction", format!("{f} is not in [0, 1]")).into());
+        }
+        if let Some(l) = &self.shards {
+            if l.max_samples == 0 {
+                return Err(InvalidValue::new(
+                    "shards.max_samples",
+                    "0: a shard holds at least one sample",
+                )
+                .into());
+            }
+            if l.max_bytes == 0 {
+                return Err(InvalidValue::new(
+                    "shards.max_bytes",
+                    "0: a shard needs room for a sample",
+                )
+                .into());
+            }
+        }
+        if let Some(map) = &self.label_map {
+            map.validate()?;
+        }
+        for (i, root) in self.media_roots.iter().enumerate() {
+            if !root.is_dir() {
+                return Err(InvalidValue::new(
+                    format!("media_roots[{i}]"),
+                    format!("{}: no such folder", root.display()),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The folders media may come from: each input folder (a file input's
+    /// own folder) and [`media_roots`](Self::media_roots).
+    pub fn allowed_media_roots(&self) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = self
+            .inputs
+            .iter()
+            .map(|p| {
+                if p.is_dir() {
+                    p.clone()
+                } else {
+                    match p.parent() {
+                        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+                        _ => PathBuf::from("."),
+                    }
+                }
+            })
+            .collect();
+        roots.extend(self.media_roots.iter().cloned());
+        roots
+    }
+
+    /// Refuses input paths that cannot be used before anything is written:
+    /// missing or unsupported paths given by name, and inputs inside the
+    /// output folder (their files would be overwritten or skipped).
+    fn check_inputs(&self, discover_errors: &[IngestError]) -> Result<(), CurationError> {
+        let named: Vec<IngestError> = discover_errors
+            .iter()
+            .filter_map(|e| match e {
+                IngestError::NotFound { path } => {
+                    Some(IngestError::NotFound { path: path.clone() })
+                }
+                IngestError::Unsupported { path } => {
+                    Some(IngestError::Unsupported { path: path.clone() })
+                }
+                _ => None,
+            })
+            .collect();
+        if !named.is_empty() {
+            return Err(CurationError::Inputs { errors: named });
+        }
+        let Ok(out_abs) = std::fs::canonicalize(&self.out_dir) else {
+            return Ok(());
+        };
+        for input in &self.inputs {
+            if let Ok(abs) = std::fs::canonicalize(input)
+                && abs.starts_with(&out_abs)
+            {
+                return Err(CurationError::InputInOutput {
+                    input: input.clone(),
+                    out: self.out_dir.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -100,16 +202,25 @@ pub struct CurateSummary {
 
 /// Runs a whole curation pass; see the crate docs for the files written.
 ///
-/// Unreadable inputs and records are counted in the report and never stop the
-/// run; only output failures return an error. A run that read no record still
-/// writes (empty) outputs: callers decide whether that is a failure.
+/// Unreadable files inside input folders and bad records are counted in the
+/// report and never stop the run. Errors, each before any output is
+/// replaced: invalid options ([`CurateOptions::validate`]), an input path
+/// that does not exist or cannot be read, an input inside the output folder,
+/// an output path that is a file, a run that read no record at all
+/// ([`CurationError::NothingRead`]: the earlier outputs stay), and output
+/// failures. A failed run leaves no `.tmp` files.
 pub fn curate(
     opts: &CurateOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<CurateSummary, CurationError> {
+    opts.validate()?;
     let out = &opts.out_dir;
-    std::fs::create_dir_all(out).map_err(CurationError::io(out))?;
+    if std::fs::metadata(out).is_ok_and(|m| !m.is_dir()) {
+        return Err(CurationError::OutNotFolder { path: out.clone() });
+    }
     let (mut files, discover_errors) = discover_inputs(&opts.inputs);
+    opts.check_inputs(&discover_errors)?;
+    std::fs::create_dir_all(out).map_err(CurationError::io(out))?;
     // An output folder inside an input folder must not be read back.
     if let Ok(out_abs) = std::fs::canonicalize(out) {
         files.retain(|f| std::fs::canonicalize(&f.path).map_or(true, |p| !p.starts_with(&out_abs)));
@@ -124,7 +235,7 @@ pub fn curate(
         ..Progress::default()
     };
 
-    let mut filter = Filter::new(opts.config.clone());
+    let mut filter = Filter::new(opts.config.clone()).with_media_roots(&opts.allowed_media_roots());
     let mut manifest = AtomicFile::create(out.join("manifest.jsonl"))?;
     let mut pretrain = AtomicFile::create(out.join("pretrain_list.txt"))?;
     let mut lists = match &opts.label_map {
@@ -198,6 +309,15 @@ pub fn curate(
         progress(p);
     }
 
+    if report.records_read == 0 {
+        // Nothing was read (a typo in a path, an empty or unreadable crawl):
+        // replacing a good earlier result with empty files would lose it.
+        // Dropping the writers removes their `.tmp` files.
+        return Err(CurationError::NothingRead {
+            out: out.clone(),
+            report: Box::new(report),
+        });
+    }
     manifest.commit()?;
     pretrain.commit()?;
     if let (Some((_, train, val)), Some(map)) = (lists, &opts.label_map) {
@@ -226,9 +346,13 @@ fn write_sample(
     let mut members = vec![("json", MemberData::Bytes(json.into_bytes()))];
     let ext;
     if let Some(m) = media {
+        // The member name comes from a file name in the crawl: anything but
+        // a plain extension (`x.`, `a.mp\\4`) becomes `bin` rather than a
+        // shard error that would stop the run.
         ext = m
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphanumeric()))
             .unwrap_or_else(|| "bin".into());
         members.insert(0, (ext.as_str(), MemberData::File(m.to_owned())));
     }

@@ -344,9 +344,23 @@ impl ShardWriter {
     }
 
     /// Completes the last shard and reports what was done.
+    ///
+    /// A writer dropped without `finish` (a run that failed) removes the
+    /// shard it had open: complete shards stay, and a resumed run writes the
+    /// rest.
     pub fn finish(mut self) -> Result<ShardSummary, ShardError> {
         self.close()?;
         Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+impl Drop for ShardWriter {
+    fn drop(&mut self) {
+        if let Some(open) = self.open.take() {
+            let tmp = open.tmp;
+            drop(open.tar);
+            let _ = std::fs::remove_file(tmp);
+        }
     }
 }
 
@@ -398,6 +412,9 @@ pub fn for_each_sample(
     mut f: impl FnMut(Sample) -> Result<(), ShardError>,
 ) -> Result<(), ShardError> {
     let file = File::open(shard).map_err(io(shard))?;
+    // Member sizes come from untrusted headers: no reservation beyond what
+    // the file can hold.
+    let file_len = file.metadata().map_err(io(shard))?.len();
     let mut archive = tar::Archive::new(std::io::BufReader::new(file));
     let mut current: Option<Sample> = None;
     for entry in archive.entries().map_err(io(shard))? {
@@ -407,9 +424,23 @@ pub fn for_each_sample(
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let (key, ext) = split_member(shard, &name)?;
-        // The header's size is untrusted: reserve at most 16 MiB up front.
-        let mut data = Vec::with_capacity(entry.size().min(1 << 24) as usize);
+        // The header's size is untrusted: reserve at most what the file
+        // holds (and 16 MiB), and refuse a member cut short by the file's end.
+        let size = entry.size();
+        let mut data = Vec::with_capacity(size.min(file_len).min(1 << 24) as usize);
         entry.read_to_end(&mut data).map_err(io(shard))?;
+        if data.len() as u64 != size {
+            return Err(ShardError::Io {
+                path: shard.to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "member {name:?} is truncated: {} of {size} bytes",
+                        data.len()
+                    ),
+                ),
+            });
+        }
         match &mut current {
             Some(s) if s.key == key => {
                 s.members.insert(ext, data);

@@ -15,8 +15,42 @@ use serde_json::value::RawValue;
 
 use crate::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
 use crate::filter::FilterFields;
-use crate::hashtag::{Hashtag, HashtagEntry, for_each_hashtag, push_unique, with_normalized};
+use crate::hashtag::{Hashtag, for_each_hashtag, push_unique, with_normalized};
 use crate::record::{Extras, SourceRef, VideoRecord};
+use crate::values::{HashtagsVisitor, SourceVisitor, StringsVisitor};
+
+/// The deepest nesting of arrays and objects a record may hold, counting the
+/// record object itself. Unknown values are copied verbatim into the
+/// manifest; deeper ones would make it unreadable for common JSON readers
+/// (serde_json stops at 128), so such records are refused on ingest.
+pub const MAX_NESTING: usize = 64;
+
+/// Deepest nesting of arrays and objects in a JSON text (valid JSON: strings
+/// are skipped, escapes respected).
+pub(crate) fn nesting_depth(json: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json.as_bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
 
 /// A raw JSON value kept for a key tubelet does not model.
 pub(crate) enum RawRef<'a> {
@@ -57,6 +91,9 @@ pub(crate) struct RecordView<'a> {
     repost_count: Option<u64>,
     upload_date: Option<Cow<'a, str>>,
     extra: Vec<(Cow<'a, str>, RawRef<'a>)>,
+    /// The first unknown key whose value is nested too deep, and the depth
+    /// of the record there; its value is not kept.
+    too_deep: Option<(Cow<'a, str>, usize)>,
 }
 
 impl<'a> RecordView<'a> {
@@ -69,16 +106,48 @@ impl<'a> RecordView<'a> {
         Ok(view)
     }
 
-    /// Keeps an unknown key.
+    /// Keeps an unknown key (noting, instead, a value nested deeper than
+    /// [`MAX_NESTING`]).
     pub(crate) fn extra(&mut self, key: Cow<'a, str>, raw: RawRef<'a>) {
+        let text = match &raw {
+            RawRef::Borrowed(r) => r.get(),
+            RawRef::Owned(r) => r.get(),
+        };
+        // +1: the record object around the value.
+        let depth = nesting_depth(text) + 1;
+        if depth > MAX_NESTING {
+            if self.too_deep.is_none() {
+                self.too_deep = Some((key, depth));
+            }
+            return;
+        }
         self.extra.push((key, raw));
     }
 
-    /// Sets one known key; a key given twice is an error.
+    /// The first unknown key whose value is nested deeper than
+    /// [`MAX_NESTING`] (a record to refuse).
+    pub(crate) fn too_deep(&self) -> Option<&str> {
+        self.too_deep.as_ref().map(|(k, _)| k.as_ref())
+    }
+
+    /// Sets one known key; a key given twice or an impossible value (a
+    /// negative duration or frame rate, a zero pixel size) is an error.
     pub(crate) fn set(&mut self, key: Key, val: Val<'a>) -> Result<(), String> {
         let bit = 1u64 << (key as u32);
         if self.seen & bit != 0 {
             return Err(format!("duplicate field `{}`", key.name()));
+        }
+        match &val {
+            Val::Float(Some(v)) if *v < 0.0 => {
+                return Err(format!("field `{}`: {v} is negative", key.name()));
+            }
+            Val::Dim(Some(0)) => {
+                return Err(format!(
+                    "field `{}`: 0 is not a pixel size (use null when unknown)",
+                    key.name()
+                ));
+            }
+            _ => {}
         }
         self.seen |= bit;
         match (key, val) {
@@ -300,6 +369,13 @@ impl<'de> Visitor<'de> for ViewVisitor {
             v.set(key, val).map_err(de::Error::custom)?;
         }
         v.validate().map_err(de::Error::custom)?;
+        if !self.borrow_raw
+            && let Some(key) = v.too_deep()
+        {
+            return Err(de::Error::custom(format_args!(
+                "field `{key}` is nested deeper than {MAX_NESTING} levels"
+            )));
+        }
         Ok(v)
     }
 }
@@ -343,14 +419,14 @@ impl<'de> DeserializeSeed<'de> for ValSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
         match self.key.kind() {
             Kind::Strings => Ok(Val::Strings(
-                Option::<Vec<Option<KeyName<'de>>>>::deserialize(d)?
-                    .map(|v| v.into_iter().flatten().map(|s| s.0).collect()),
+                d.deserialize_any(StringsVisitor { name: self.name })?,
             )),
             Kind::Hashtags => Ok(Val::Hashtags(
-                Option::<Vec<HashtagEntry>>::deserialize(d)?
-                    .map(|v| v.into_iter().filter_map(|h| h.0).collect()),
+                d.deserialize_any(HashtagsVisitor { name: self.name })?,
             )),
-            Kind::Source => Ok(Val::Source(Option::<SourceRef>::deserialize(d)?)),
+            Kind::Source => Ok(Val::Source(
+                d.deserialize_any(SourceVisitor { name: self.name })?,
+            )),
             kind => d.deserialize_any(ScalarVisitor {
                 kind,
                 name: self.name,

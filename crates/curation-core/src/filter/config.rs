@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::hex;
-use crate::error::CurationError;
+use crate::error::{CurationError, InvalidValue};
 
 /// An inclusive range; a missing bound is open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +23,36 @@ impl Range {
     /// Whether `v` lies in the range.
     pub fn contains(&self, v: f64) -> bool {
         self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+
+    /// Checks the bounds of the range configured as `field`: finite, not
+    /// negative (durations, frame rates and aspect ratios never are), and
+    /// `min <= max`. A range failing this would silently reject every record.
+    pub fn validate(&self, field: &str) -> Result<(), InvalidValue> {
+        for (bound, v) in [("min", self.min), ("max", self.max)] {
+            let Some(v) = v else { continue };
+            if !v.is_finite() {
+                return Err(InvalidValue::new(
+                    format!("{field}.{bound}"),
+                    format!("{v} is not a finite number"),
+                ));
+            }
+            if v < 0.0 {
+                return Err(InvalidValue::new(
+                    format!("{field}.{bound}"),
+                    format!("{v} is negative"),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return Err(InvalidValue::new(
+                field,
+                format!("min {min} is greater than max {max}: no value could pass"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -107,14 +137,53 @@ impl FilterConfig {
             path: path.to_owned(),
             message,
         };
-        if path
+        let parsed: FilterConfig = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            serde_json::from_str(&text).map_err(|e| config(e.to_string()))
+            serde_json::from_str(&text).map_err(|e| config(json_error_with_field(&text, e)))?
         } else {
-            toml::from_str(&text).map_err(|e| config(e.to_string()))
+            toml::from_str(&text).map_err(|e| config(e.to_string()))?
+        };
+        parsed.validate().map_err(|e| config(e.to_string()))?;
+        Ok(parsed)
+    }
+
+    /// Checks every value: ranges (see [`Range::validate`]), and list
+    /// entries that would match nothing (an empty language or region, a
+    /// hashtag that is empty once normalised, such as `"#"`). The error
+    /// names the field.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        for (name, range) in [
+            ("duration", &self.duration),
+            ("aspect_ratio", &self.aspect_ratio),
+            ("fps", &self.fps),
+        ] {
+            if let Some(r) = range {
+                r.validate(name)?;
+            }
         }
+        for (name, list, normalise) in [
+            ("languages", &self.languages, false),
+            ("regions", &self.regions, false),
+            ("hashtags_allow", &self.hashtags_allow, true),
+            ("hashtags_deny", &self.hashtags_deny, true),
+        ] {
+            for (i, entry) in list.iter().enumerate() {
+                let empty = if normalise {
+                    crate::normalize_hashtag(entry).is_empty()
+                } else {
+                    entry.trim().is_empty()
+                };
+                if empty {
+                    return Err(InvalidValue::new(
+                        format!("{name}[{i}]"),
+                        format!("{entry:?} is empty and would match nothing"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// SHA-256 of the config's canonical JSON (for provenance).
@@ -122,6 +191,25 @@ impl FilterConfig {
         hex(&Sha256::digest(
             serde_json::to_vec(self).expect("config serialises"),
         ))
+    }
+}
+
+/// serde_json names no field in errors such as "invalid value: integer
+/// `-1`, expected u32": find the key whose value fails on its own and name it.
+fn json_error_with_field(text: &str, e: serde_json::Error) -> String {
+    let field = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        .ok()
+        .and_then(|map| {
+            map.into_iter().find_map(|(k, v)| {
+                let one = serde_json::Value::Object([(k.clone(), v)].into_iter().collect());
+                serde_json::from_value::<FilterConfig>(one)
+                    .is_err()
+                    .then_some(k)
+            })
+        });
+    match field {
+        Some(k) if !e.to_string().contains(&format!("`{k}`")) => format!("field `{k}`: {e}"),
+        _ => e.to_string(),
     }
 }
 
@@ -165,6 +253,9 @@ pub enum Reason {
     HashtagNotAllowed,
     /// The media file does not exist (or no path is known).
     MediaMissing,
+    /// The media file lies outside the input folders and the allowed media
+    /// roots (untrusted metadata must not pull in arbitrary local files).
+    MediaOutsideRoots,
     /// The id was already kept.
     DuplicateId,
     /// The media file could not be read for content hashing.
@@ -175,7 +266,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in check order.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 22] = [
         Reason::Duration,
         Reason::DurationMissing,
         Reason::ShortSide,
@@ -194,6 +285,7 @@ impl Reason {
         Reason::HashtagDenied,
         Reason::HashtagNotAllowed,
         Reason::MediaMissing,
+        Reason::MediaOutsideRoots,
         Reason::DuplicateId,
         Reason::MediaUnreadable,
         Reason::DuplicateContent,
@@ -262,6 +354,7 @@ impl Reason {
             Reason::HashtagDenied => "hashtag_denied",
             Reason::HashtagNotAllowed => "hashtag_not_allowed",
             Reason::MediaMissing => "media_missing",
+            Reason::MediaOutsideRoots => "media_outside_roots",
             Reason::MediaUnreadable => "media_unreadable",
             Reason::DuplicateId => "duplicate_id",
             Reason::DuplicateContent => "duplicate_content",

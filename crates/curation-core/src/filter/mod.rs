@@ -9,7 +9,7 @@ mod config;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -220,6 +220,17 @@ pub struct Filter {
     rules: Arc<FilterRules>,
     seen_ids: HashSet<String>,
     seen_content: HashMap<[u8; 32], String>,
+    media_roots: Option<Vec<PathBuf>>,
+}
+
+/// Whether an existing media file lies outside every root. Symlinks and `..`
+/// are resolved first (canonical paths), so neither can lead out. A path
+/// whose file does not exist is never read, so it is not judged.
+fn outside_roots(media: &Path, roots: &[PathBuf]) -> bool {
+    match std::fs::canonicalize(media) {
+        Ok(real) => !roots.iter().any(|root| real.starts_with(root)),
+        Err(_) => false,
+    }
 }
 
 impl Filter {
@@ -229,7 +240,33 @@ impl Filter {
             rules: Arc::new(FilterRules::new(config)),
             seen_ids: HashSet::new(),
             seen_content: HashMap::new(),
+            media_roots: None,
         }
+    }
+
+    /// [`new`](Self::new) after [`FilterConfig::validate`]: a config built
+    /// in code with a NaN bound or min > max would silently reject every
+    /// record.
+    pub fn try_new(config: FilterConfig) -> Result<Self, crate::InvalidValue> {
+        config.validate()?;
+        Ok(Filter::new(config))
+    }
+
+    /// Rejects records whose media file (after resolving symlinks and `..`)
+    /// lies outside these folders, with [`Reason::MediaOutsideRoots`]: media
+    /// paths come from untrusted metadata and must not pull arbitrary local
+    /// files (`/etc/passwd`, `/proc/self/environ`) into lists and shards.
+    /// [`curate`](crate::curate) passes the input folders plus
+    /// [`CurateOptions::media_roots`](crate::CurateOptions::media_roots).
+    /// Roots that do not exist are ignored (they can hold nothing).
+    pub fn with_media_roots<P: AsRef<Path>>(mut self, roots: &[P]) -> Self {
+        self.media_roots = Some(
+            roots
+                .iter()
+                .filter_map(|r| std::fs::canonicalize(r).ok())
+                .collect(),
+        );
+        self
     }
 
     /// The config in force.
@@ -276,7 +313,12 @@ impl Filter {
         let verdicts: Vec<Verdict> = records
             .par_iter()
             .map(|r| {
-                let reasons = self.rules.check_fields(r);
+                let mut reasons = self.rules.check_fields(r);
+                if let (Some(roots), Some(media)) = (&self.media_roots, &r.media_path)
+                    && outside_roots(media, roots)
+                {
+                    reasons.insert(Reason::MediaOutsideRoots);
+                }
                 // A path whose file is not there (metadata-only crawls) is
                 // not checked; a file that exists but cannot be read is.
                 let hash = match (&r.media_path, dedup_content && reasons.is_empty()) {

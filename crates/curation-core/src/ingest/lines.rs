@@ -5,7 +5,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{BATCH_BYTES, Batch, Parsed, io_err, materialize, parse_view, resolve_media};
+use super::{
+    BATCH_BYTES, Batch, MAX_RECORD_BYTES, Parsed, io_err, materialize, parse_view, resolve_media,
+};
 use crate::error::IngestError;
 use crate::filter::FilterRules;
 use crate::record::SourceRef;
@@ -20,6 +22,8 @@ pub(super) struct LinesReader {
     spans: Vec<(u64, usize, usize)>,
     next_line: u64,
     eof: bool,
+    /// Discarding the rest of a line longer than [`MAX_RECORD_BYTES`].
+    skipping: bool,
 }
 
 impl LinesReader {
@@ -32,6 +36,7 @@ impl LinesReader {
             spans: Vec::new(),
             next_line: 1,
             eof: false,
+            skipping: false,
         })
     }
 
@@ -59,12 +64,43 @@ impl LinesReader {
             }
         }
         let bytes = (self.buf.len() - start_len) as u64;
+        if self.skipping {
+            // Only the over-long line's bytes are in `buf` (it was cleared).
+            match memchr::memchr(b'\n', &self.buf) {
+                Some(i) => {
+                    self.buf.drain(..=i);
+                    self.skipping = false;
+                    self.next_line += 1;
+                }
+                None => {
+                    self.buf.clear();
+                    return Some(Batch {
+                        bytes,
+                        ..Batch::default()
+                    });
+                }
+            }
+        }
         // Whole lines only; the tail waits for the next read unless at EOF.
         let end = if self.eof {
             self.buf.len()
         } else {
             match self.buf.iter().rposition(|&b| b == b'\n') {
                 Some(i) => i + 1,
+                // A line longer than the limit: report it, skip the rest.
+                None if self.buf.len() > MAX_RECORD_BYTES => {
+                    self.buf.clear();
+                    self.skipping = true;
+                    return Some(Batch {
+                        bytes,
+                        errors: vec![IngestError::TooLarge {
+                            path: self.path.clone(),
+                            line: self.next_line,
+                            limit: MAX_RECORD_BYTES,
+                        }],
+                        ..Batch::default()
+                    });
+                }
                 // A line longer than a block: keep reading.
                 None => {
                     return Some(Batch {
@@ -112,10 +148,20 @@ fn parse_line(
         text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     }
     let text = text.strip_suffix(b"\r").unwrap_or(text);
+    if text.len() > MAX_RECORD_BYTES {
+        return Some(Err(IngestError::TooLarge {
+            path: path.to_owned(),
+            line,
+            limit: MAX_RECORD_BYTES,
+        }));
+    }
     let view = match parse_view(text) {
         Ok(v) => v,
         Err(e) => return Some(Err(IngestError::from_json(path, line, &e))),
     };
+    if let Some(e) = super::too_deep(&view, path, line) {
+        return Some(Err(e));
+    }
     materialize(view, prefilter, report, |rec| {
         if rec.ingest_source.is_none() {
             rec.ingest_source = Some(SourceRef {

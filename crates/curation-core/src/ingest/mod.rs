@@ -30,6 +30,10 @@ pub const BATCH_BYTES: usize = 4 << 20;
 pub const BATCH_FILES: usize = 512;
 /// CSV rows per batch.
 pub const BATCH_ROWS: usize = 16_384;
+/// Longest JSON line or `.info.json` file read as one record (yt-dlp's
+/// largest are about a megabyte); longer ones are skipped with
+/// [`IngestError::TooLarge`] instead of being held in memory.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// The format of one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -71,9 +75,10 @@ pub fn format_of(path: &Path) -> Option<InputFormat> {
 /// Expands input paths into files, in a deterministic order.
 ///
 /// A folder is walked recursively for `*.info.json`, `*.jsonl`, `*.ndjson`
-/// and `*.csv` (other files, such as the media, are ignored); a file is read by
-/// its extension. Paths that do not exist or have an unknown extension become
-/// errors.
+/// and `*.csv` (other files, such as the media, are ignored), following
+/// symlinks that stay inside it (others become
+/// [`IngestError::OutsideInput`]); a file is read by its extension. Paths
+/// that do not exist or have an unknown extension become errors.
 pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<IngestError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -89,7 +94,25 @@ pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<Inge
             let walker = walkdir::WalkDir::new(path)
                 .follow_links(true)
                 .sort_by_file_name();
-            for entry in walker {
+            // Symlinks are followed inside the folder, not out of it: a
+            // crawl must not pull metadata files from elsewhere on disk.
+            let root = std::fs::canonicalize(path).ok();
+            let mut walk = walker.into_iter();
+            while let Some(entry) = walk.next() {
+                if let (Ok(e), Some(root)) = (&entry, &root)
+                    && e.path_is_symlink()
+                    && let Ok(target) = std::fs::canonicalize(e.path())
+                    && !target.starts_with(root)
+                {
+                    errors.push(IngestError::OutsideInput {
+                        path: e.path().to_owned(),
+                        target,
+                    });
+                    if e.file_type().is_dir() {
+                        walk.skip_current_dir();
+                    }
+                    continue;
+                }
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
                         let name = e.file_name().to_string_lossy().to_ascii_lowercase();
@@ -380,15 +403,29 @@ fn read_info_json_with(
     prefilter: Option<&FilterRules>,
     report: &mut FilterReport,
 ) -> Option<Parsed> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Some(Err(io_err(path)(e))),
-    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read;
+        f.take(MAX_RECORD_BYTES as u64 + 1).read_to_end(&mut bytes)
+    });
+    if let Err(e) = read {
+        return Some(Err(io_err(path)(e)));
+    }
+    if bytes.len() > MAX_RECORD_BYTES {
+        return Some(Err(IngestError::TooLarge {
+            path: path.to_owned(),
+            line: 1,
+            limit: MAX_RECORD_BYTES,
+        }));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let view = match parse_view(bytes) {
         Ok(v) => v,
         Err(e) => return Some(Err(IngestError::from_json(path, 1, &e))),
     };
+    if let Some(e) = too_deep(&view, path, 1) {
+        return Some(Err(e));
+    }
     materialize(view, prefilter, report, |rec| {
         rec.ingest_source.get_or_insert_with(|| SourceRef {
             path: path.display().to_string().into(),
@@ -405,6 +442,17 @@ fn read_info_json_with(
             .map(|s| name.len() - s.len());
         let stem = stem_len.map(|n| &name[..n]);
         resolve_media(rec, path, stem);
+    })
+}
+
+/// The error for a record holding a value nested deeper than
+/// [`MAX_NESTING`](crate::MAX_NESTING), if it does.
+fn too_deep(view: &RecordView<'_>, path: &Path, line: u64) -> Option<IngestError> {
+    view.too_deep().map(|key| IngestError::TooDeep {
+        path: path.to_owned(),
+        line,
+        key: crate::error::clip(key.to_owned()),
+        limit: crate::MAX_NESTING,
     })
 }
 
