@@ -7,8 +7,8 @@
 //! ```
 
 use clap::Parser;
-use hashtag_select::AdaptiveConfig;
 use hashtag_select::simulate::{Method, PlatformConfig, SimResult, run};
+use hashtag_select::{AdaptiveConfig, HashtagError};
 
 /// Compare the adaptive loop with static selection on a synthetic platform.
 #[derive(Parser)]
@@ -33,9 +33,28 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     )
 }
 
-fn main() {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run_all(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_all(args: Args) -> Result<(), HashtagError> {
+    if args.seeds.is_empty() || args.budgets.is_empty() {
+        return Err(HashtagError::Config(
+            "--seeds and --budgets need at least one value each".into(),
+        ));
+    }
     let platform = PlatformConfig::default();
+    if args.target == 0 {
+        return Err(HashtagError::Config(
+            "--target 0: must be at least 1".into(),
+        ));
+    }
     println!(
         "platform: {} topics, <= {} synonyms and <= {} styles each, {:.0}% decoy-preferred, {} spam, {} off-topic tags, Zipf {}, clip target {} per group",
         platform.topics,
@@ -54,7 +73,7 @@ fn main() {
     println!("|---:|---|---:|---:|---:|---:|---:|---:|");
     for &budget in &args.budgets {
         for method in [Method::Static, Method::Adaptive] {
-            let runs: Vec<SimResult> = args
+            let runs = args
                 .seeds
                 .iter()
                 .map(|&seed| {
@@ -69,7 +88,7 @@ fn main() {
                     };
                     run(&p, method, budget, &a)
                 })
-                .collect();
+                .collect::<Result<Vec<SimResult>, _>>()?;
             let col =
                 |f: &dyn Fn(&SimResult) -> f64| mean_sd(&runs.iter().map(f).collect::<Vec<_>>());
             let (p, ps) = col(&|r| r.precision);
@@ -86,4 +105,5 @@ fn main() {
     }
     println!();
     println!("mean ± sd over seeds {:?}", args.seeds);
+    Ok(())
 }

@@ -111,8 +111,38 @@ fn rss_kb() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// The options' ranges: a NaN or negative exponent or zero posts would give
+/// meaningless figures rather than an error.
+fn check(a: &Args) -> Result<(), String> {
+    if !(0.0..=10.0).contains(&a.zipf) {
+        return Err(format!("--zipf {}: must lie in [0, 10]", a.zipf));
+    }
+    if a.posts == 0 && a.input.is_none() {
+        return Err("--posts 0: must be at least 1".into());
+    }
+    if a.vocabulary == 0 {
+        return Err("--vocabulary 0: must be at least 1".into());
+    }
+    if a.focus > a.vocabulary {
+        return Err(format!(
+            "--focus {}: at most --vocabulary ({}) focus tags",
+            a.focus, a.vocabulary
+        ));
+    }
+    StatsConfig {
+        max_tags: a.max_tags,
+        ..StatsConfig::default()
+    }
+    .validate()
+    .map_err(|e| format!("--max-tags: {e}"))
+}
+
 fn main() -> std::io::Result<()> {
     let a = Args::parse();
+    if let Err(e) = check(&a) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     if let Some(p) = &a.dump {
         return dump(&a, p);
     }

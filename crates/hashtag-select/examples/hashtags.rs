@@ -10,8 +10,14 @@
 //!
 //! Posts are read with curation-core (yt-dlp `.info.json` folders, JSON
 //! Lines, CSV). Writes `groups.json` (groups, rejected candidates, labels
-//! without a group, the configuration) and `label_map.json` + `labels.txt`
-//! beside it, and prints a summary.
+//! without a group and why, the configuration) and `label_map.json` +
+//! `labels.txt` beside it (parent folders created, the three replaced
+//! together), and prints a summary.
+//!
+//! Refused before anything is written (exit 1, earlier outputs kept): a
+//! missing input, an output path that is an input or lies in an input
+//! folder under a name it would be read back from, `--max-tags 0`, and
+//! posts inputs that hold no readable post.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +25,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use curation_core::ingest::{RecordBatches, discover_inputs};
+use hashtag_select::output::OutputPlan;
 use hashtag_select::words::WordSplitter;
 use hashtag_select::{
     CandidateSet, HashtagError, RuleConfig, SelectConfig, StatsConfig, StyleTable, SynonymTable,
@@ -69,6 +76,19 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), HashtagError> {
     let start = Instant::now();
+    let config = StatsConfig {
+        max_tags: args.max_tags,
+        ..StatsConfig::default()
+    };
+    config.validate()?;
+    // Every check that can fail runs before the first byte is written.
+    let plan = OutputPlan::new(&args.out)?;
+    let inputs = (args.labels.iter().map(|p| ("--labels", p.as_path())))
+        .chain(args.posts.iter().map(|p| ("--posts", p.as_path())))
+        .chain(args.views.iter().map(|p| ("--views", p.as_path())))
+        .chain(args.styles.iter().map(|p| ("--styles", p.as_path())))
+        .chain(args.synonyms.iter().map(|p| ("--synonyms", p.as_path())));
+    plan.check_inputs(inputs)?;
     let vocabs = args
         .labels
         .iter()
@@ -90,13 +110,22 @@ fn run(args: Args) -> Result<(), HashtagError> {
     // run again (new compound splits get counts, not neighbours).
     let first = CandidateSet::generate(&vocabs, &rules, &WordSplitter::new());
     let focus: Vec<&String> = first.candidates.keys().collect();
-    let config = StatsConfig {
-        max_tags: args.max_tags,
-        ..StatsConfig::default()
-    };
     let mut stats = TagStats::new(config, &focus);
 
     let (files, mut errors) = discover_inputs(&args.posts);
+    let posts_args = || {
+        args.posts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if files.is_empty() {
+        return Err(HashtagError::NothingRead(format!(
+            "--posts {}: no post files (.info.json, .jsonl, .ndjson, .csv)",
+            posts_args()
+        )));
+    }
     let total: u64 = files.iter().map(|f| f.bytes).sum();
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} {msg}")
@@ -121,6 +150,14 @@ fn run(args: Args) -> Result<(), HashtagError> {
         );
     }
 
+    if stats.posts() == 0 {
+        return Err(HashtagError::NothingRead(format!(
+            "--posts {}: no readable post ({} unreadable inputs or lines)",
+            posts_args(),
+            errors.len()
+        )));
+    }
+
     let candidates = CandidateSet::generate(&vocabs, &rules, &stats.lexicon());
     let select = SelectConfig {
         gate: ViewsGate {
@@ -128,10 +165,13 @@ fn run(args: Args) -> Result<(), HashtagError> {
         },
         ..SelectConfig::default()
     };
-    let selection = select_groups(&candidates, &stats, &views, &rules.synonyms, &select);
-    selection.write(&args.out)?;
+    let selection = select_groups(&candidates, &stats, &views, &rules.synonyms, &select)?;
+    plan.write(&selection)?;
 
-    let labels: usize = vocabs.iter().map(|v| v.labels.len()).sum();
+    let labels: usize = vocabs
+        .iter()
+        .map(|v| v.labels.len() + v.skipped.len())
+        .sum();
     println!(
         "labels {labels} ({}) -> candidates {} -> groups {} ({} tags); {} labels without a group",
         vocabs
@@ -159,6 +199,16 @@ fn run(args: Args) -> Result<(), HashtagError> {
         println!(
             "  {:>3} #{:<20} views {:>12}  tags {:?}  labels {:?}",
             g.id, g.name, g.views, members, labels
+        );
+    }
+    for l in selection.labels_without_group.iter().take(10) {
+        println!("  no group: {} ({})", l.label, l.reason);
+    }
+    if selection.labels_without_group.len() > 10 {
+        println!(
+            "  ... {} more labels without a group in {}",
+            selection.labels_without_group.len() - 10,
+            args.out.display()
         );
     }
     if selection.groups.len() > 20 {

@@ -27,13 +27,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::HashtagError;
 use crate::groups::Selection;
 use crate::rules::{Provenance, Rule};
-use crate::stats::{TagViews, ViewsGate};
+use crate::stats::TagViews;
 
+mod config;
 mod observe;
 mod outcomes;
 pub(crate) mod sample;
 mod state;
 
+pub use config::AdaptiveConfig;
 pub use observe::{CrawlRequest, NeighbourCount, TagObservation};
 pub use outcomes::Outcomes;
 
@@ -44,90 +46,6 @@ pub type Reserve = BTreeMap<usize, Vec<(String, Vec<Provenance>)>>;
 
 /// State format written by this build.
 pub const STATE_VERSION: u32 = 1;
-
-/// Knobs of the loop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AdaptiveConfig {
-    /// Seed of the sampling stream.
-    pub seed: u64,
-    /// Kept clips each group should reach.
-    pub target_clips: u64,
-    /// Posts per crawl request of a tag already probed.
-    pub request_posts: u64,
-    /// Posts of a tag's first request.
-    pub probe_posts: u64,
-    /// Beta prior (successes, failures) of a tag's yield.
-    pub prior: (f64, f64),
-    /// Drop a tag when its yield's upper bound (posterior mean + 2 sd) is
-    /// below this, or below `drop_relative` times the best estimated yield
-    /// in its group ...
-    pub drop_below: f64,
-    /// (see `drop_below`; 0 turns the relative rule off)
-    pub drop_relative: f64,
-    /// ... once it has at least this many crawled posts.
-    pub min_crawled_to_drop: u64,
-    /// Promote a co-occurring tag into a group when at least this share of
-    /// its sightings are in that group's crawled posts ...
-    pub promote_min_share: f64,
-    /// ... and it was seen in at least this many of them.
-    pub promote_min_posts: u64,
-    /// Promote tags whose platform views are unknown (else they wait).
-    pub promote_unknown_views: bool,
-    /// Most tags a group holds (dropped ones included).
-    pub max_tags_per_group: usize,
-    /// Merge two groups when each one's crawled posts carry the other's
-    /// tags at least this often.
-    pub merge_overlap: f64,
-    /// The views gate for promoted tags.
-    pub gate: ViewsGate,
-}
-
-impl Default for AdaptiveConfig {
-    fn default() -> Self {
-        AdaptiveConfig {
-            seed: 0,
-            target_clips: 1000,
-            request_posts: 200,
-            probe_posts: 50,
-            prior: (1.0, 3.0),
-            drop_below: 0.1,
-            drop_relative: 0.5,
-            min_crawled_to_drop: 50,
-            promote_min_share: 0.6,
-            promote_min_posts: 10,
-            promote_unknown_views: true,
-            max_tags_per_group: 16,
-            merge_overlap: 0.5,
-            gate: ViewsGate::default(),
-        }
-    }
-}
-
-impl AdaptiveConfig {
-    /// Checks that shares lie in [0, 1], the prior is finite and positive,
-    /// and request sizes are positive.
-    pub fn validate(&self) -> Result<(), HashtagError> {
-        let share = |x: f64| (0.0..=1.0).contains(&x);
-        if !share(self.promote_min_share)
-            || !share(self.merge_overlap)
-            || !share(self.drop_relative)
-        {
-            return Err(HashtagError::Config("shares must lie in [0, 1]".into()));
-        }
-        let positive = |x: f64| x.is_finite() && x > 0.0;
-        if !positive(self.prior.0) || !positive(self.prior.1) || !self.drop_below.is_finite() {
-            return Err(HashtagError::Config(
-                "the prior must be finite and positive".into(),
-            ));
-        }
-        if self.request_posts == 0 || self.probe_posts == 0 {
-            return Err(HashtagError::Config(
-                "request sizes must be positive".into(),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// The loop's whole state (serialisable; see [`AdaptiveLoop::save`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -268,8 +186,11 @@ impl AdaptiveLoop {
             let s = self.tags.get_mut(&o.tag).expect("checked above");
             s.record(o);
             let g = s.group;
-            self.groups[g].clips += o.accepted_clips;
-            self.groups[g].crawled += o.crawled;
+            // Saturating: a loaded state may hold any counts, and wrapping
+            // (or a debug-build overflow panic) would be worse than a cap.
+            let group = &mut self.groups[g];
+            group.clips = group.clips.saturating_add(o.accepted_clips);
+            group.crawled = group.crawled.saturating_add(o.crawled);
             // Posts carrying another group's tags: the most of any one of
             // its tags (a lower bound of the posts carrying any of them;
             // summing would count a post once per tag).
@@ -287,17 +208,19 @@ impl AdaptiveLoop {
                         }
                     }
                     None => {
-                        *self
+                        let c = self
                             .sightings
                             .entry(n.tag.clone())
                             .or_default()
                             .entry(g)
-                            .or_default() += n.posts
+                            .or_default();
+                        *c = c.saturating_add(n.posts);
                     }
                 }
             }
             for (h, c) in carried {
-                *self.overlap.entry((g, h)).or_default() += c;
+                let o = self.overlap.entry((g, h)).or_default();
+                *o = o.saturating_add(c);
             }
         }
         self.drop_low_yield();
@@ -353,7 +276,7 @@ impl AdaptiveLoop {
         }
         let mut promoted = Vec::new();
         for (t, by_group) in &self.sightings {
-            let total: u64 = by_group.values().sum();
+            let total: u64 = by_group.values().fold(0u64, |a, &b| a.saturating_add(b));
             let Some((&g, &n)) = by_group
                 .iter()
                 .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
@@ -432,8 +355,12 @@ impl AdaptiveLoop {
             self.groups[keep].seed_labels.extend(moved);
             self.groups[keep].seed_labels.sort();
             self.groups[keep].seed_labels.dedup();
-            self.groups[keep].clips += self.groups[gone].clips;
-            self.groups[keep].crawled += self.groups[gone].crawled;
+            self.groups[keep].clips = self.groups[keep]
+                .clips
+                .saturating_add(self.groups[gone].clips);
+            self.groups[keep].crawled = self.groups[keep]
+                .crawled
+                .saturating_add(self.groups[gone].crawled);
             self.groups[gone].status = GroupStatus::MergedInto(keep);
             for s in self.tags.values_mut().filter(|s| s.group == gone) {
                 s.group = keep;
@@ -522,7 +449,7 @@ impl AdaptiveLoop {
 
     /// Reads a state written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Self, HashtagError> {
-        let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+        let text = crate::input::read_text(path)?;
         #[derive(Deserialize)]
         struct Version {
             version: u32,
@@ -537,7 +464,16 @@ impl AdaptiveLoop {
         }
         let state: AdaptiveLoop =
             serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?;
-        state.config.validate()?;
+        // A hand-edited state gets the same checks as a new loop, with
+        // the file named.
+        state.config.validate().map_err(|e| match e {
+            HashtagError::Config(m) => HashtagError::malformed(
+                path,
+                crate::input::line_of_key(&text, "config"),
+                format!("config.{m}"),
+            ),
+            other => other,
+        })?;
         let groups = state.groups.len();
         let chain_ends = |mut g: usize| {
             for _ in 0..=groups {

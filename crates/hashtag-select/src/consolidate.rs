@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::HashtagError;
 use crate::stats::TagStats;
 use crate::tables::SynonymTable;
 use crate::words::root;
@@ -75,6 +76,27 @@ impl Default for ConsolidationConfig {
 }
 
 impl ConsolidationConfig {
+    /// Checks the thresholds: `jaccard` in [0, 1], `npmi` in [-1, 1] (NaN
+    /// and infinities refused: every comparison with NaN fails, which would
+    /// silently turn a rule off).
+    pub fn validate(&self) -> Result<(), HashtagError> {
+        if !(0.0..=1.0).contains(&self.jaccard) {
+            return Err(HashtagError::config(
+                "consolidation.jaccard",
+                self.jaccard,
+                "must lie in [0, 1]",
+            ));
+        }
+        if !(-1.0..=1.0).contains(&self.npmi) {
+            return Err(HashtagError::config(
+                "consolidation.npmi",
+                self.npmi,
+                "must lie in [-1, 1]",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `a` and `b` should be one group, and why (synonym table
     /// first, then root, then overlap).
     pub fn link(

@@ -39,6 +39,27 @@ pub enum HashtagError {
         /// Version this build writes.
         expected: u32,
     },
+    /// An input named on the command line or in a call does not exist.
+    #[error("{what} {path}: no such file or folder")]
+    MissingInput {
+        /// What the input is for (`--posts`, `labels`).
+        what: String,
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// An output would overwrite an input or another output.
+    #[error("output {output} would overwrite {what} {input}; choose another --out")]
+    OutputCollision {
+        /// The output path.
+        output: PathBuf,
+        /// What it collides with (`the --labels input`, `the output`).
+        what: String,
+        /// The input (or other output) it collides with.
+        input: PathBuf,
+    },
+    /// The inputs held nothing to work on; nothing was written.
+    #[error("{0}; nothing written")]
+    NothingRead(String),
     /// An observation names a tag the loop never planned.
     #[error("observation for unknown tag {0:?}")]
     UnknownTag(String),
@@ -59,6 +80,11 @@ impl HashtagError {
     pub(crate) fn json(path: impl Into<PathBuf>, e: &serde_json::Error) -> Self {
         let line = Some(e.line() as u64).filter(|&l| l > 0);
         Self::malformed(path, line, e.to_string())
+    }
+
+    /// A `Config` error naming the field, its value and what it must be.
+    pub(crate) fn config(field: &str, value: impl std::fmt::Display, expected: &str) -> Self {
+        HashtagError::Config(format!("{field} = {value}: {expected}"))
     }
 
     /// A `Malformed` error.

@@ -6,15 +6,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use curation_core::output::write_json;
 use curation_core::{LabelClass, LabelMap};
 use serde::{Deserialize, Serialize};
 
 use crate::consolidate::{ConsolidationConfig, Merge, consolidate};
 use crate::error::HashtagError;
-use crate::rules::{Candidate, CandidateSet, LabelRef, Provenance, Rule};
+use crate::output::OutputPlan;
+use crate::rules::{Candidate, CandidateSet, LabelRef, Provenance, Rule, UngroupedLabel};
 use crate::stats::{GateDecision, TagStats, TagViews, ViewsGate};
 use crate::tables::SynonymTable;
+use crate::vocab::UngroupedReason;
 use crate::words::label_words;
 
 /// Knobs of [`select_groups`].
@@ -43,6 +44,21 @@ impl Default for SelectConfig {
             style_min_posts: 50,
             max_styles: 8,
         }
+    }
+}
+
+impl SelectConfig {
+    /// Checks every threshold: shares lie in [0, 1] (NaN and infinities
+    /// refused), each error naming the field.
+    pub fn validate(&self) -> Result<(), HashtagError> {
+        if !(0.0..=1.0).contains(&self.style_min_share) {
+            return Err(HashtagError::config(
+                "style_min_share",
+                self.style_min_share,
+                "must be a share in [0, 1]",
+            ));
+        }
+        self.consolidation.validate()
     }
 }
 
@@ -100,8 +116,9 @@ pub struct Selection {
     pub groups: Vec<ActionGroup>,
     /// Candidates left out.
     pub rejected: Vec<Rejected>,
-    /// Labels none of whose candidates passed the gate.
-    pub labels_without_group: Vec<LabelRef>,
+    /// Labels without a group, and why (no content words, a repeat, no
+    /// candidate, or no candidate passed the gate), sorted by label.
+    pub labels_without_group: Vec<UngroupedLabel>,
     /// Posts the statistics saw.
     pub posts_seen: u64,
     /// The configuration used.
@@ -124,27 +141,26 @@ impl Selection {
     }
 
     /// Writes the groups JSON to `path` and `label_map.json` + `labels.txt`
-    /// next to it, each atomically.
+    /// next to it (see [`OutputPlan`]): parent folders are created, and the
+    /// three files are replaced together or not at all. A `path` that is
+    /// one of the side outputs is refused. Callers with input files should
+    /// use [`OutputPlan::check_inputs`] first.
     pub fn write(&self, path: &Path) -> Result<(), HashtagError> {
-        write_json(path, self)?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        self.label_map().write(dir)?;
-        Ok(())
+        OutputPlan::new(path)?.write(self)
     }
 }
 
 /// Picks the action groups from candidates, crawl statistics (computed with
-/// the candidates as focus tags) and platform views.
+/// the candidates as focus tags) and platform views. A configuration that
+/// fails [`SelectConfig::validate`] is an error.
 pub fn select_groups(
     candidates: &CandidateSet,
     stats: &TagStats,
     views: &TagViews,
     synonyms: &SynonymTable,
     config: &SelectConfig,
-) -> Selection {
+) -> Result<Selection, HashtagError> {
+    config.validate()?;
     let gate_of = |tag: &str| {
         let crawl = stats.count(tag).map_or(0, |c| c.views);
         config.gate.decide(views.get(tag), crawl)
@@ -196,7 +212,10 @@ pub fn select_groups(
                 .then_with(|| a.tag.cmp(&b.tag))
         });
         let Some(best) = own.first() else {
-            labels_without_group.push(label.clone());
+            labels_without_group.push(UngroupedLabel {
+                label: label.clone(),
+                reason: UngroupedReason::NoTagPassedGate,
+            });
             continue;
         };
         let mut keep = vec![best.tag.clone()];
@@ -356,11 +375,14 @@ pub fn select_groups(
             }
         })
         .collect();
-    Selection {
+    labels_without_group.extend(candidates.ungrouped.iter().cloned());
+    labels_without_group.sort();
+    labels_without_group.dedup();
+    Ok(Selection {
         groups,
         rejected,
         labels_without_group,
         posts_seen: stats.posts(),
         config: config.clone(),
-    }
+    })
 }

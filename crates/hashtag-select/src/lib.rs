@@ -22,6 +22,8 @@
 //!   bounded memory (Space-Saving), platform views, the views gate.
 //! - [`consolidate`]: merging by synonym, root, Jaccard or NPMI.
 //! - [`groups`]: the one-shot selection and its JSON / label map.
+//! - [`output`]: where the selection's files go, checked against the
+//!   inputs before anything is written, and written all-or-nothing.
 //! - [`adaptive`]: the closed loop, `plan(budget)` / `observe(...)`,
 //!   deterministic under a seed, serialisable.
 //! - [`simulate`]: a synthetic platform to compare the loop with a static
@@ -40,7 +42,7 @@
 //! stats.add_post(["salsa"], Some(1_000));
 //! let mut views = TagViews::default();
 //! views.insert("salsa", 80_000_000);
-//! let sel = select_groups(&cands, &stats, &views, &rules.synonyms, &SelectConfig::default());
+//! let sel = select_groups(&cands, &stats, &views, &rules.synonyms, &SelectConfig::default()).unwrap();
 //! let names: Vec<&str> = sel.groups.iter().map(|g| g.name.as_str()).collect();
 //! assert_eq!(names, ["basketball", "salsa"]);
 //! ```
@@ -51,6 +53,8 @@ pub mod adaptive;
 pub mod consolidate;
 mod error;
 pub mod groups;
+mod input;
+pub mod output;
 pub mod rules;
 pub mod simulate;
 pub mod stats;
@@ -62,7 +66,7 @@ pub use adaptive::{AdaptiveConfig, AdaptiveLoop, CrawlRequest, TagObservation};
 pub use consolidate::{ConsolidationConfig, MergeReason};
 pub use error::HashtagError;
 pub use groups::{ActionGroup, SelectConfig, Selection, select_groups};
-pub use rules::{Candidate, CandidateSet, Provenance, Rule, RuleConfig};
+pub use rules::{Candidate, CandidateSet, Provenance, Rule, RuleConfig, UngroupedLabel};
 pub use stats::{GateDecision, StatsConfig, TagStats, TagViews, ViewsGate};
 pub use tables::{StyleTable, SynonymTable};
-pub use vocab::{ActionLabel, Vocabulary};
+pub use vocab::{ActionLabel, SkippedLabel, UngroupedReason, Vocabulary};

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::tables::{StyleTable, SynonymTable};
-use crate::vocab::{ActionLabel, Vocabulary};
+use crate::vocab::{ActionLabel, UngroupedReason, Vocabulary};
 use crate::words::{VerbForms, WordSplitter, gerund_bases, is_gerund, is_particle};
 
 /// Why a tag is a candidate.
@@ -87,6 +87,16 @@ impl std::fmt::Display for LabelRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.dataset, self.name)
     }
+}
+
+/// A label that has no action group, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UngroupedLabel {
+    /// The label.
+    #[serde(flatten)]
+    pub label: LabelRef,
+    /// Why it has no group.
+    pub reason: UngroupedReason,
 }
 
 /// A candidate tag and everything that proposed it.
@@ -171,6 +181,10 @@ impl Default for RuleConfig {
 pub struct CandidateSet {
     /// Candidates by tag.
     pub candidates: BTreeMap<String, Candidate>,
+    /// Labels no candidate stands for: left out when the list was read
+    /// ([`Vocabulary::skipped`]), or given no tag by the rules.
+    #[serde(default)]
+    pub ungrouped: Vec<UngroupedLabel>,
 }
 
 /// A label split into its verb and the rest.
@@ -389,6 +403,31 @@ impl CandidateSet {
         }
 
         set.expand_tables(config);
+        // Every label of the lists is accounted for: one no candidate stands
+        // for is listed, never silently lost.
+        let covered: BTreeSet<&LabelRef> =
+            set.candidates.values().flat_map(|c| &c.labels).collect();
+        let mut ungrouped: Vec<UngroupedLabel> = labels
+            .iter()
+            .map(|l| LabelRef::of(l))
+            .filter(|l| !covered.contains(l))
+            .map(|label| UngroupedLabel {
+                label,
+                reason: UngroupedReason::NoCandidate,
+            })
+            .collect();
+        for v in vocabs {
+            ungrouped.extend(v.skipped.iter().map(|s| UngroupedLabel {
+                label: LabelRef {
+                    dataset: v.name.clone(),
+                    name: s.name.clone(),
+                },
+                reason: s.reason,
+            }));
+        }
+        ungrouped.sort();
+        ungrouped.dedup();
+        set.ungrouped = ungrouped;
         set
     }
 

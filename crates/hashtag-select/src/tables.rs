@@ -9,7 +9,10 @@ use std::path::Path;
 use curation_core::normalize_hashtag;
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use crate::error::HashtagError;
+use crate::input::{describe, line_of_key, parse_json, read_text};
 
 /// Umbrella tag -> its popular styles (`ballroomdance` -> `chacha`, `salsa`,
 /// `tango`, `waltz`).
@@ -102,11 +105,11 @@ impl SynonymTable {
 }
 
 fn read_table(path: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, HashtagError> {
-    let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+    let text = read_text(path)?;
     let raw: BTreeMap<String, Vec<String>> = if path.extension().is_some_and(|e| e == "toml") {
         toml::from_str(&text).map_err(|e| HashtagError::malformed(path, None, e.to_string()))?
     } else {
-        serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?
+        json_table(path, &text)?
     };
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (k, vs) in raw {
@@ -125,6 +128,37 @@ fn read_table(path: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Hashtag
                 entry.insert(v);
             }
         }
+    }
+    Ok(out)
+}
+
+/// A JSON table: an object mapping each tag to a list of tags; an entry
+/// of another shape is an error naming its key and line.
+fn json_table(path: &Path, text: &str) -> Result<BTreeMap<String, Vec<String>>, HashtagError> {
+    let Value::Object(map) = parse_json(path, text)? else {
+        return Err(HashtagError::malformed(
+            path,
+            Some(1),
+            "expected an object {\"tag\": [\"tag\", ...], ...}",
+        ));
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        let bad = |found: &Value| {
+            HashtagError::malformed(
+                path,
+                line_of_key(text, &k),
+                format!("{k:?}: expected a list of tags, found {}", describe(found)),
+            )
+        };
+        let Value::Array(items) = &v else {
+            return Err(bad(&v));
+        };
+        let tags = items
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned).ok_or_else(|| bad(t)))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert(k, tags);
     }
     Ok(out)
 }

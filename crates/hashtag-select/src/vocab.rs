@@ -4,8 +4,53 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use crate::error::HashtagError;
+use crate::input::{describe, line_of_element, line_of_key, parse_json, read_text, whole_number};
 use crate::words::label_words;
+
+/// Why a label got no action group. The first two are decided when the
+/// list is read ([`Vocabulary::skipped`]), the others by the rules and the
+/// views gate; every label of a list ends up in a group or is listed with
+/// one of these, never silently dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UngroupedReason {
+    /// Its name has no words once normalised: emoji, punctuation, only
+    /// stop words, or only a parenthesis.
+    NoContentWords,
+    /// The same name appears earlier in the same list.
+    Duplicate,
+    /// The rules proposed no tag for it (every candidate was shorter than
+    /// `RuleConfig::min_chars`).
+    NoCandidate,
+    /// None of its tags passed the views gate.
+    NoTagPassedGate,
+}
+
+impl std::fmt::Display for UngroupedReason {
+    /// The serialised name (`no_content_words`, ...).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UngroupedReason::NoContentWords => "no_content_words",
+            UngroupedReason::Duplicate => "duplicate",
+            UngroupedReason::NoCandidate => "no_candidate",
+            UngroupedReason::NoTagPassedGate => "no_tag_passed_gate",
+        })
+    }
+}
+
+/// A class of a list that is not among [`Vocabulary::labels`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedLabel {
+    /// Its 0-based index in the list.
+    pub index: usize,
+    /// The name as written.
+    pub name: String,
+    /// Why it was left out.
+    pub reason: UngroupedReason,
+}
 
 /// One action class of a vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,42 +70,62 @@ pub struct ActionLabel {
 pub struct Vocabulary {
     /// Name (the file stem when read from a file).
     pub name: String,
-    /// Classes in list order; labels without content words are left out.
+    /// Classes in list order; those without content words, and repeats of
+    /// an earlier name, are in `skipped` instead.
     pub labels: Vec<ActionLabel>,
+    /// Classes left out of `labels`, and why.
+    #[serde(default)]
+    pub skipped: Vec<SkippedLabel>,
 }
 
 impl Vocabulary {
     /// A vocabulary from class names.
+    /// A name without content words (`💃🕺`, `???`) or repeating an earlier
+    /// one is listed in [`skipped`](Self::skipped) with its reason.
     pub fn from_names<S: AsRef<str>>(name: &str, names: &[S]) -> Self {
-        let labels = names
-            .iter()
-            .enumerate()
-            .filter_map(|(index, n)| {
-                let words = label_words(n.as_ref());
-                (!words.is_empty()).then(|| ActionLabel {
+        let mut labels = Vec::with_capacity(names.len());
+        let mut skipped = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (index, n) in names.iter().enumerate() {
+            let n = n.as_ref();
+            let words = label_words(n);
+            let reason = if !seen.insert(n) {
+                UngroupedReason::Duplicate
+            } else if words.is_empty() {
+                UngroupedReason::NoContentWords
+            } else {
+                labels.push(ActionLabel {
                     dataset: name.to_owned(),
                     index,
-                    name: n.as_ref().to_owned(),
+                    name: n.to_owned(),
                     words,
-                })
-            })
-            .collect();
+                });
+                continue;
+            };
+            skipped.push(SkippedLabel {
+                index,
+                name: n.to_owned(),
+                reason,
+            });
+        }
         Vocabulary {
             name: name.to_owned(),
             labels,
+            skipped,
         }
     }
 
     /// Reads a class list:
     /// - `.txt`: one class per line (`ApplyEyeMakeup`, or UCF101's
-    ///   `classInd.txt` style `1 ApplyEyeMakeup`); blank lines and `#`
-    ///   comments skipped;
+    ///   `classInd.txt` style `1 ApplyEyeMakeup`); blank lines and
+    ///   comments (`# ...`: a `#` followed by a space or another `#`, or
+    ///   alone) skipped, while `#salsa` is a hashtag-style class name;
     /// - `.json`: a list of names, or an object mapping names to indices
     ///   (SSv2's `something-something-v2-labels.json`);
     /// - `.csv`: a header with a `label` column (Kinetics annotations); the
     ///   distinct labels, sorted, as Kinetics indexes them.
     pub fn from_file(path: &Path) -> Result<Self, HashtagError> {
-        let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
+        let text = read_text(path)?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -75,7 +140,7 @@ impl Vocabulary {
             _ => text
                 .lines()
                 .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter(|l| !l.is_empty() && !is_comment(l))
                 .map(|l| match l.split_once(char::is_whitespace) {
                     Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => {
                         rest.trim().to_owned()
@@ -91,37 +156,69 @@ impl Vocabulary {
     }
 }
 
+/// A comment line of a `.txt` class list: `#` alone or followed by space
+/// or `#`. A `#` glued to a word is a hashtag-style class name, which
+/// would otherwise vanish without a trace.
+fn is_comment(line: &str) -> bool {
+    let mut c = line.chars();
+    c.next() == Some('#') && c.next().is_none_or(|n| n.is_whitespace() || n == '#')
+}
+
 fn json_names(path: &Path, text: &str) -> Result<Vec<String>, HashtagError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        List(Vec<String>),
-        Map(std::collections::BTreeMap<String, serde_json::Value>),
-    }
-    let repr: Repr = serde_json::from_str(text).map_err(|e| HashtagError::json(path, &e))?;
-    Ok(match repr {
-        Repr::List(l) => l,
-        Repr::Map(m) => {
-            let mut pairs = Vec::with_capacity(m.len());
-            for (name, v) in m {
-                let idx = match &v {
-                    serde_json::Value::Number(n) => n.as_u64(),
-                    serde_json::Value::String(s) => s.parse().ok(),
-                    _ => None,
-                }
-                .ok_or_else(|| {
+    match parse_json(path, text)? {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s),
+                other => Err(HashtagError::malformed(
+                    path,
+                    line_of_element(text, i),
+                    format!(
+                        "class {i}: expected a name (string), found {}",
+                        describe(&other)
+                    ),
+                )),
+            })
+            .collect(),
+        Value::Object(map) => {
+            let mut pairs = Vec::with_capacity(map.len());
+            for (name, v) in map {
+                let idx = whole_number(&v).ok_or_else(|| {
                     HashtagError::malformed(
                         path,
-                        None,
-                        format!("{name:?}: index {v} is not a whole number"),
+                        line_of_key(text, &name),
+                        format!(
+                            "index of {name:?}: expected a whole number >= 0, found {}",
+                            describe(&v)
+                        ),
                     )
                 })?;
                 pairs.push((idx, name));
             }
             pairs.sort();
-            pairs.into_iter().map(|(_, n)| n).collect()
+            // Two names with one index would shift every later class.
+            if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(HashtagError::malformed(
+                    path,
+                    line_of_key(text, &w[1].1),
+                    format!(
+                        "index {} is given to both {:?} and {:?}",
+                        w[0].0, w[0].1, w[1].1
+                    ),
+                ));
+            }
+            Ok(pairs.into_iter().map(|(_, n)| n).collect())
         }
-    })
+        other => Err(HashtagError::malformed(
+            path,
+            Some(1),
+            format!(
+                "expected a list of class names or an object {{name: index}}, found {}",
+                describe(&other)
+            ),
+        )),
+    }
 }
 
 fn csv_labels(path: &Path, text: &str) -> Result<Vec<String>, HashtagError> {
@@ -135,9 +232,12 @@ fn csv_labels(path: &Path, text: &str) -> Result<Vec<String>, HashtagError> {
         .position(|h| h.trim().eq_ignore_ascii_case("label"))
         .ok_or_else(|| HashtagError::malformed(path, Some(1), "no `label` column"))?;
     let mut set = std::collections::BTreeSet::new();
-    for (i, row) in reader.records().enumerate() {
-        let row =
-            row.map_err(|e| HashtagError::malformed(path, Some(i as u64 + 2), e.to_string()))?;
+    for row in reader.records() {
+        // The csv crate knows where a (possibly multi-line) record starts.
+        let row = row.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            HashtagError::malformed(path, line, e.to_string())
+        })?;
         if let Some(l) = row.get(col).map(str::trim).filter(|l| !l.is_empty()) {
             set.insert(l.to_owned());
         }

@@ -76,7 +76,8 @@ pub fn is_stop_word(w: &str) -> bool {
 /// The content words of an action label, lowercase and NFKC-normalised:
 /// `_`, `-`, `/` and CamelCase boundaries separate words, parenthesised parts
 /// (`passing American football (in game)`) and SSv2 brackets are dropped,
-/// stop words removed.
+/// stop words and words without a letter or digit (emoji, punctuation)
+/// removed.
 ///
 /// ```
 /// use hashtag_select::words::label_words;
@@ -120,7 +121,10 @@ pub fn label_words(label: &str) -> Vec<String> {
     }
     normalize_hashtag(&text)
         .split_whitespace()
-        .filter(|w| !is_stop_word(w))
+        // A "word" of emoji or punctuation only (`💃`, `???`) names no
+        // activity; a label made only of such is listed as having no
+        // content words rather than turned into a junk tag.
+        .filter(|w| !is_stop_word(w) && w.chars().any(char::is_alphanumeric))
         .map(str::to_owned)
         .collect()
 }

@@ -355,8 +355,8 @@ fn adaptive_beats_static_recall_at_equal_budget() {
             target_clips: 400,
             ..AdaptiveConfig::default()
         };
-        let s = run(&platform, Method::Static, 50_000, &config);
-        let a = run(&platform, Method::Adaptive, 50_000, &config);
+        let s = run(&platform, Method::Static, 50_000, &config).unwrap();
+        let a = run(&platform, Method::Adaptive, 50_000, &config).unwrap();
         assert!(a.crawled <= 50_000 && s.crawled <= 50_000);
         assert!(
             a.recall >= s.recall + 0.3,

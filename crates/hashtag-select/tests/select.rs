@@ -56,6 +56,7 @@ fn selection_with(
         &rules.synonyms,
         &SelectConfig::default(),
     )
+    .unwrap()
 }
 
 #[test]
@@ -134,7 +135,7 @@ fn groups_from_labels_posts_and_views() {
     let without: Vec<&str> = sel
         .labels_without_group
         .iter()
-        .map(|l| l.name.as_str())
+        .map(|l| l.label.name.as_str())
         .collect();
     assert_eq!(without, ["BalanceBeam", "knitting"]);
     let knitting = sel.rejected.iter().find(|r| r.tag == "knitting").unwrap();

@@ -116,9 +116,9 @@ impl TagState {
     }
 
     pub(crate) fn record(&mut self, o: &TagObservation) {
-        self.crawled += o.crawled;
-        self.passed_filters += o.passed_filters;
-        self.accepted += o.accepted_clips;
+        self.crawled = self.crawled.saturating_add(o.crawled);
+        self.passed_filters = self.passed_filters.saturating_add(o.passed_filters);
+        self.accepted = self.accepted.saturating_add(o.accepted_clips);
         if self.is_open() {
             self.status = if o.exhausted {
                 TagStatus::Exhausted

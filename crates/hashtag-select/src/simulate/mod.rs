@@ -13,8 +13,10 @@
 
 use std::collections::BTreeMap;
 
+mod config;
 mod posts;
 
+pub use config::{MAX_SIM_TAGS, PlatformConfig};
 pub use posts::SyntheticPosts;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::SelectConfig;
 use crate::adaptive::sample::{next_u64, uniform};
 use crate::adaptive::{AdaptiveConfig, AdaptiveLoop, NeighbourCount, Reserve, TagObservation};
+use crate::error::HashtagError;
 use crate::groups::{ActionGroup, GroupMember, Selection};
 use crate::rules::{LabelRef, Provenance, Rule};
 use crate::stats::{TagViews, ViewsGate};
@@ -69,60 +72,6 @@ pub struct SimTag {
     pub on_topic: f64,
 }
 
-/// Shape of the synthetic platform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlatformConfig {
-    /// Seed.
-    pub seed: u64,
-    /// Action topics.
-    pub topics: usize,
-    /// Most synonyms per topic (0..=this, uniform).
-    pub max_synonyms: usize,
-    /// Most styles per topic.
-    pub max_styles: usize,
-    /// Share of topics whose preferred rule tag is a decoy.
-    pub decoy_share: f64,
-    /// Spam tags.
-    pub spam_tags: usize,
-    /// Off-topic tags.
-    pub off_topic_tags: usize,
-    /// Zipf exponent of tag popularity.
-    pub zipf: f64,
-    /// Posts of the most popular tag.
-    pub max_pool: u64,
-    /// Mean views per post.
-    pub views_per_post: u64,
-    /// Share of on-topic posts passing the metadata filters.
-    pub filter_pass_on: f64,
-    /// ... of off-topic posts.
-    pub filter_pass_off: f64,
-    /// Share of passing on-topic posts frame selection keeps.
-    pub keep_on: f64,
-    /// ... of passing off-topic posts.
-    pub keep_off: f64,
-}
-
-impl Default for PlatformConfig {
-    fn default() -> Self {
-        PlatformConfig {
-            seed: 1,
-            topics: 30,
-            max_synonyms: 2,
-            max_styles: 3,
-            decoy_share: 0.25,
-            spam_tags: 4,
-            off_topic_tags: 60,
-            zipf: 0.9,
-            max_pool: 40_000,
-            views_per_post: 20_000,
-            filter_pass_on: 0.8,
-            filter_pass_off: 0.6,
-            keep_on: 0.6,
-            keep_off: 0.08,
-        }
-    }
-}
-
 /// The synthetic platform and its crawl cursor.
 #[derive(Debug, Clone)]
 pub struct Platform {
@@ -146,7 +95,8 @@ fn below(rng: &mut u64, n: usize) -> usize {
 }
 
 impl Platform {
-    /// Builds a platform.
+    /// Builds a platform (call [`PlatformConfig::validate`] first: out of
+    /// range shares are clamped by the sampling, not reported).
     pub fn generate(config: PlatformConfig) -> Self {
         let mut rng = config.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA076_1D64_78BD_642F;
         let mut kinds: Vec<(String, TagKind, f64)> = Vec::new();
@@ -186,8 +136,9 @@ impl Platform {
         for ((name, kind, on_topic), rank) in kinds.into_iter().zip(ranks) {
             let pool =
                 ((config.max_pool as f64) / ((rank + 1) as f64).powf(config.zipf)).max(20.0) as u64;
-            let views = pool * config.views_per_post / 2
-                + below(&mut rng, (pool * config.views_per_post) as usize) as u64;
+            // Saturating: huge pools or views per post cap, never wrap.
+            let total = pool.saturating_mul(config.views_per_post);
+            let views = (total / 2).saturating_add(below(&mut rng, total as usize) as u64);
             match kind {
                 TagKind::Spam => spam.push(name.clone()),
                 TagKind::OffTopic => off_topic.push(name.clone()),
@@ -421,13 +372,16 @@ pub struct SimResult {
     pub recall: f64,
 }
 
-/// Runs one method on a fresh platform with `budget` posts.
+/// Runs one method on a fresh platform with `budget` posts; both
+/// configurations are validated first.
 pub fn run(
     platform: &PlatformConfig,
     method: Method,
     budget: u64,
     config: &AdaptiveConfig,
-) -> SimResult {
+) -> Result<SimResult, HashtagError> {
+    platform.validate()?;
+    config.validate()?;
     let mut p = Platform::generate(platform.clone());
     let (selection, reserve) = p.one_shot_selection(config.gate);
     let (mut clips, mut crawled) = (0u64, 0u64);
@@ -457,8 +411,7 @@ pub fn run(
             tags.into_iter().map(|(_, t)| t).collect()
         }
         Method::Adaptive => {
-            let mut l = AdaptiveLoop::new(&selection, &reserve, p.views(), config.clone())
-                .expect("valid configuration");
+            let mut l = AdaptiveLoop::new(&selection, &reserve, p.views(), config.clone())?;
             let round = (selection.groups.len() as u64 * config.request_posts / 2).max(1);
             while crawled < budget && !l.is_finished() {
                 let requests = l.plan(round.min(budget - crawled));
@@ -483,7 +436,7 @@ pub fn run(
         .iter()
         .filter(|t| p.tags[*t].kind.true_topic().is_some())
         .count();
-    SimResult {
+    Ok(SimResult {
         method,
         crawled,
         clips,
@@ -498,5 +451,5 @@ pub fn run(
             .filter(|t| truth.contains(&t.as_str()))
             .count() as f64
             / truth.len().max(1) as f64,
-    }
+    })
 }

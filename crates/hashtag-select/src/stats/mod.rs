@@ -41,6 +41,22 @@ impl Default for StatsConfig {
     }
 }
 
+impl StatsConfig {
+    /// Checks the sizes: at least one counter of each kind (the summaries
+    /// would otherwise silently round 0 up to 1).
+    pub fn validate(&self) -> Result<(), crate::HashtagError> {
+        for (name, x) in [
+            ("max_tags", self.max_tags),
+            ("neighbour_slots", self.neighbour_slots),
+        ] {
+            if x == 0 {
+                return Err(crate::HashtagError::config(name, x, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A tag's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagCount {
@@ -138,9 +154,22 @@ impl TagStats {
         self.posts += 1;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
+        // A linear scan dedups the usual handful of tags fastest; a crafted
+        // post with thousands would make it quadratic, so a set takes over.
+        let mut seen: Option<std::collections::HashSet<u64>> = None;
         for t in tags {
             let h = tag_hash(t);
-            if scratch.contains(&h) {
+            let repeat = match &mut seen {
+                Some(set) => !set.insert(h),
+                None if scratch.len() >= 64 => {
+                    let mut set: std::collections::HashSet<u64> = scratch.iter().copied().collect();
+                    let repeat = !set.insert(h);
+                    seen = Some(set);
+                    repeat
+                }
+                None => scratch.contains(&h),
+            };
+            if repeat {
                 continue;
             }
             scratch.push(h);
@@ -157,7 +186,11 @@ impl TagStats {
                     self.names[s].push_str(t);
                     self.views[s] = views.unwrap_or(0);
                 }
-                Slot::Existing(_) => self.views[s] += views.unwrap_or(0),
+                // Saturating: crawled view counts are untrusted, and a sum
+                // past u64::MAX must cap, not wrap (or panic in debug).
+                Slot::Existing(_) => {
+                    self.views[s] = self.views[s].saturating_add(views.unwrap_or(0))
+                }
             }
         }
         if !self.focus.is_empty() {

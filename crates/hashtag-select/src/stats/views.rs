@@ -6,8 +6,10 @@ use std::path::Path;
 
 use curation_core::normalize_hashtag;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::HashtagError;
+use crate::input::{describe, line_of_element, line_of_key, parse_json, read_text, whole_number};
 
 /// Views per tag as the platform reports them (its tag page counter).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,36 +35,14 @@ impl TagViews {
     /// (platforms are crawled at different times); a count that is not a
     /// whole number is an error naming its line.
     pub fn from_file(path: &Path) -> Result<Self, HashtagError> {
-        let text = std::fs::read_to_string(path).map_err(HashtagError::io(path))?;
-        let mut out = TagViews::default();
+        let text = read_text(path)?;
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            #[derive(Deserialize)]
-            struct Row {
-                #[serde(alias = "hashtag", alias = "name")]
-                tag: String,
-                #[serde(alias = "view_count", alias = "video_views")]
-                views: u64,
-            }
-            #[derive(Deserialize)]
-            #[serde(untagged)]
-            enum Repr {
-                Map(BTreeMap<String, u64>),
-                Rows(Vec<Row>),
-            }
-            let repr: Repr =
-                serde_json::from_str(&text).map_err(|e| HashtagError::json(path, &e))?;
-            let rows: Vec<(String, u64)> = match repr {
-                Repr::Map(m) => m.into_iter().collect(),
-                Repr::Rows(r) => r.into_iter().map(|r| (r.tag, r.views)).collect(),
-            };
-            for (t, v) in rows {
-                out.insert(&t, v);
-            }
-            return Ok(out);
+            return Self::from_json(path, &text);
         }
+        let mut out = TagViews::default();
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
@@ -97,10 +77,89 @@ impl TagViews {
                 HashtagError::malformed(
                     path,
                     Some(line),
-                    format!("views {raw:?} is not a whole number"),
+                    format!(
+                        "{}: {raw:?} is not a whole number of views (0 to 18446744073709551615)",
+                        &headers[vc]
+                    ),
                 )
             })?;
             out.insert(tag, views);
+        }
+        Ok(out)
+    }
+
+    /// The JSON forms of [`from_file`](Self::from_file); an entry that is
+    /// not a tag with a whole number of views is an error naming the tag
+    /// (or row) and its line.
+    fn from_json(path: &Path, text: &str) -> Result<Self, HashtagError> {
+        const EXPECTED: &str = "a whole number of views (0 to 18446744073709551615)";
+        let mut out = TagViews::default();
+        match parse_json(path, text)? {
+            Value::Object(map) => {
+                for (tag, v) in &map {
+                    let views = whole_number(v).ok_or_else(|| {
+                        HashtagError::malformed(
+                            path,
+                            line_of_key(text, tag),
+                            format!(
+                                "views of {tag:?}: expected {EXPECTED}, found {}",
+                                describe(v)
+                            ),
+                        )
+                    })?;
+                    out.insert(tag, views);
+                }
+            }
+            Value::Array(rows) => {
+                for (i, row) in rows.iter().enumerate() {
+                    let bad = |message: String| {
+                        HashtagError::malformed(path, line_of_element(text, i), message)
+                    };
+                    let Value::Object(row) = row else {
+                        return Err(bad(format!(
+                            "row {i}: expected an object {{\"tag\": ..., \"views\": ...}}, found {}",
+                            describe(row)
+                        )));
+                    };
+                    let field = |names: &[&str]| names.iter().find_map(|n| row.get(*n));
+                    let tag = match field(TAG_COLUMNS) {
+                        Some(Value::String(t)) => t,
+                        Some(v) => {
+                            return Err(bad(format!(
+                                "row {i}: tag: expected a string, found {}",
+                                describe(v)
+                            )));
+                        }
+                        None => {
+                            return Err(bad(format!(
+                                "row {i}: no tag field (one of {TAG_COLUMNS:?})"
+                            )));
+                        }
+                    };
+                    let Some(v) = field(VIEW_COLUMNS) else {
+                        return Err(bad(format!(
+                            "row {i} ({tag:?}): no views field (one of {VIEW_COLUMNS:?})"
+                        )));
+                    };
+                    let views = whole_number(v).ok_or_else(|| {
+                        bad(format!(
+                            "row {i} ({tag:?}): views: expected {EXPECTED}, found {}",
+                            describe(v)
+                        ))
+                    })?;
+                    out.insert(tag, views);
+                }
+            }
+            other => {
+                return Err(HashtagError::malformed(
+                    path,
+                    Some(1),
+                    format!(
+                        "expected an object {{\"tag\": views, ...}} or a list of {{\"tag\": ..., \"views\": ...}} rows, found {}",
+                        describe(&other)
+                    ),
+                ));
+            }
         }
         Ok(out)
     }
