@@ -50,6 +50,14 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+/// Both paths name one existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn main() {
     let args = Args::parse();
     let mut config: SelectionConfig = match &args.config {
@@ -75,7 +83,19 @@ fn main() {
         config.write_clips = false;
     }
     if let Err(e) = config.validate() {
-        fail(e);
+        fail(format!("invalid selection config: {e}"));
+    }
+    // The run writes these into --out; none may be an input file.
+    for name in ["selections.jsonl", "report.json", "selection_config.json"] {
+        let target = args.out.join(name);
+        for input in std::iter::once(&args.input).chain(args.config.as_ref()) {
+            if same_file(input, &target) {
+                fail(format!(
+                    "{}: the output would overwrite this input; choose another --out",
+                    input.display()
+                ));
+            }
+        }
     }
     let inputs = if args.input.is_dir() {
         inputs_from_dir(&args.input).unwrap_or_else(|e| fail(e))
@@ -121,6 +141,13 @@ fn main() {
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     for s in &run.selections {
+        if s.damage.damaged {
+            eprintln!(
+                "warning: {}: damaged, decided on what could be decoded: {}",
+                s.id,
+                s.damage.summary()
+            );
+        }
         match &s.kept {
             Some(k) => eprintln!(
                 "kept     {:<24} {} ({:?})",

@@ -103,7 +103,28 @@ fn the_damaged_video_is_reported_not_fatal() {
         return;
     };
     match detect_scenes(&path, &content()) {
-        Ok(d) => assert!(d.frames > 0 && !d.scenes.is_empty()),
+        Ok(d) => {
+            assert!(d.frames > 0 && !d.scenes.is_empty());
+            // FFmpeg's own decoder gets every frame of it without an error
+            // (`ffmpeg -v error -i Megamind_bugy.avi -f null -` is silent),
+            // so no damage may be claimed either.
+            assert_eq!(d.damage.frames_decoded, common::ffprobe_frame_count(&path));
+            assert!(!d.damage.damaged, "{:?}", d.damage);
+        }
         Err(e) => assert_eq!(e.kind(), "broken", "{e}"),
     }
+}
+
+#[test]
+fn a_frame_lost_to_a_decoding_error_is_reported() {
+    let Some(path) = shared_video("box.mp4") else {
+        return;
+    };
+    // FFmpeg reports "A non-intra slice in an IDR NAL unit" on this file
+    // and delivers one frame fewer than the 456 the container lists.
+    let d = detect_scenes(&path, &content()).unwrap();
+    assert_eq!(d.damage.frames_announced, Some(456));
+    assert_eq!(d.damage.frames_decoded, common::ffprobe_frame_count(&path));
+    assert_eq!(d.damage.missing_frames(), 1);
+    assert!(d.damage.damaged);
 }

@@ -48,7 +48,7 @@ const DESCRIPTOR: usize = BLOCKS_X * BLOCKS_Y * BLOCK_HIST;
 /// Settings of [`HogPeopleDetector`]; defaults are OpenCV's
 /// `detectMultiScale` defaults.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HogConfig {
     /// SVM score a window needs (`hitThreshold`, 0).
     pub hit_threshold: f32,
@@ -62,6 +62,38 @@ pub struct HogConfig {
     /// Shrink frames wider than this before detection (boxes are mapped
     /// back); `None` keeps OpenCV's behaviour of scanning the full frame.
     pub max_width: Option<u32>,
+}
+
+impl HogConfig {
+    /// Checks every field; the message names the field. `scale` must be in
+    /// `[1, 4]` (1 scans one level), `max_levels` in `[1, 1000]`,
+    /// `max_width` at least the 64 px window.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.hit_threshold.is_finite() {
+            return Err(format!(
+                "hit_threshold must be finite, got {}",
+                self.hit_threshold
+            ));
+        }
+        if !(self.scale.is_finite() && (1.0..=4.0).contains(&self.scale)) {
+            return Err(format!(
+                "scale must be a finite number in [1, 4], got {}",
+                self.scale
+            ));
+        }
+        if !(1..=1000).contains(&self.max_levels) {
+            return Err(format!(
+                "max_levels must be in [1, 1000], got {}",
+                self.max_levels
+            ));
+        }
+        if let Some(w) = self.max_width
+            && (w as usize) < WIN_W
+        {
+            return Err(format!("max_width must be >= {WIN_W}, got {w}"));
+        }
+        Ok(())
+    }
 }
 
 impl Default for HogConfig {
@@ -96,7 +128,16 @@ impl Default for HogPeopleDetector {
 }
 
 impl HogPeopleDetector {
-    /// The detector with OpenCV's coefficients and `config`.
+    /// The detector with OpenCV's coefficients and `config`, after
+    /// [`HogConfig::validate`].
+    pub fn try_new(config: HogConfig) -> Result<Self, DetectError> {
+        config.validate().map_err(DetectError::Config)?;
+        Ok(Self::new(config))
+    }
+
+    /// The detector with OpenCV's coefficients and `config` (not checked:
+    /// out-of-range values are clamped where used; prefer
+    /// [`HogPeopleDetector::try_new`] for configs from users).
     pub fn new(config: HogConfig) -> Self {
         let text = include_str!("../../data/hog_people_default.txt");
         let coefs: Vec<f32> = text
@@ -141,7 +182,8 @@ impl HogPeopleDetector {
                 break;
             }
             scales.push(s);
-            if self.config.scale <= 1.0 {
+            // NaN (an unchecked config) scans one level too.
+            if self.config.scale.is_nan() || self.config.scale <= 1.0 {
                 break;
             }
             s *= self.config.scale;

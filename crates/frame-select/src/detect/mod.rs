@@ -57,6 +57,18 @@ pub enum DetectError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A detector setting is out of range (the message names the field).
+    #[error("invalid detector config: {0}")]
+    Config(String),
+    /// The model produced NaN or infinite outputs (damaged weights, or
+    /// weights from another model): its boxes cannot be trusted.
+    #[error("detector output has {count} non-finite values (NaN or inf) of {total}")]
+    NonFinite {
+        /// Non-finite values.
+        count: usize,
+        /// Values in the output.
+        total: usize,
+    },
     /// Detector weights could not be read or do not fit the model.
     #[error("detector weights {path}: {reason}")]
     Weights {

@@ -6,12 +6,12 @@
 
 use std::collections::VecDeque;
 
-use super::content::{ComponentWeights, FrameScore, FrameScorer};
+use super::content::{ComponentWeights, FrameScore, FrameScorer, MAX_SCORE, check_range};
 use super::hsv::HsvPlanes;
 
 /// Settings of [`AdaptiveDetector`]; defaults are PySceneDetect's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdaptiveConfig {
     /// Ratio of a frame's score to its neighbourhood average that makes a
     /// cut (3.0).
@@ -41,6 +41,40 @@ impl Default for AdaptiveConfig {
     }
 }
 
+/// Largest `window_width` accepted: the detector buffers `2 w + 1` scores
+/// and lags `w` frames; wider windows are surely typos.
+pub const MAX_WINDOW_WIDTH: usize = 10_000;
+
+impl AdaptiveConfig {
+    /// Checks every field; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        check_range(
+            "adaptive_threshold",
+            self.adaptive_threshold,
+            0.0,
+            true,
+            MAX_SCORE,
+        )?;
+        check_range(
+            "min_content_val",
+            self.min_content_val,
+            0.0,
+            false,
+            MAX_SCORE,
+        )?;
+        if self.window_width == 0 || self.window_width > MAX_WINDOW_WIDTH {
+            return Err(format!(
+                "window_width must be in [1, {MAX_WINDOW_WIDTH}], got {}",
+                self.window_width
+            ));
+        }
+        if !self.luma_only {
+            self.weights.validate()?;
+        }
+        Ok(())
+    }
+}
+
 /// Streaming adaptive detector. Its decisions lag `window_width` frames
 /// behind the frame fed.
 #[derive(Debug, Clone)]
@@ -67,7 +101,7 @@ impl AdaptiveDetector {
     /// A detector with `config` (`window_width` 0 is raised to 1).
     pub fn new(config: &AdaptiveConfig) -> Self {
         let mut config = config.clone();
-        config.window_width = config.window_width.max(1);
+        config.window_width = config.window_width.clamp(1, MAX_WINDOW_WIDTH);
         let weights = if config.luma_only {
             ComponentWeights::LUMA_ONLY
         } else {

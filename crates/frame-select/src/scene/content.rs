@@ -56,7 +56,7 @@ pub enum FilterMode {
 
 /// Settings of [`ContentDetector`]; defaults are PySceneDetect's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContentConfig {
     /// Score at or above which a frame starts a new scene (27).
     pub threshold: f64,
@@ -82,7 +82,55 @@ impl Default for ContentConfig {
     }
 }
 
+/// Highest content score a frame can get (a full-range change of every
+/// component); thresholds above it could never fire.
+pub const MAX_SCORE: f64 = 255.0;
+
+/// `Ok` when `v` is finite and in `[lo, hi]` (`lo` excluded when
+/// `lo_open`); else a message naming `name`.
+pub(crate) fn check_range(
+    name: &str,
+    v: f64,
+    lo: f64,
+    lo_open: bool,
+    hi: f64,
+) -> Result<(), String> {
+    let low_ok = if lo_open { v > lo } else { v >= lo };
+    if v.is_finite() && low_ok && v <= hi {
+        Ok(())
+    } else {
+        let open = if lo_open { "(" } else { "[" };
+        Err(format!(
+            "{name} must be a finite number in {open}{lo}, {hi}], got {v}"
+        ))
+    }
+}
+
+impl ComponentWeights {
+    /// Checks each weight is finite and >= 0 and that one is > 0.
+    pub fn validate(&self) -> Result<(), String> {
+        check_range("weights.delta_hue", self.delta_hue, 0.0, false, f64::MAX)?;
+        check_range("weights.delta_sat", self.delta_sat, 0.0, false, f64::MAX)?;
+        check_range("weights.delta_lum", self.delta_lum, 0.0, false, f64::MAX)?;
+        if self.delta_hue + self.delta_sat + self.delta_lum <= 0.0 {
+            return Err("weights must not all be 0".into());
+        }
+        Ok(())
+    }
+}
+
 impl ContentConfig {
+    /// Checks every field; the message names the field. `threshold` must be
+    /// in `(0, 255]` (a score of 0 or less would cut at every frame, above
+    /// 255 never).
+    pub fn validate(&self) -> Result<(), String> {
+        check_range("threshold", self.threshold, 0.0, true, MAX_SCORE)?;
+        if !self.luma_only {
+            self.weights.validate()?;
+        }
+        Ok(())
+    }
+
     /// The weights in force (`luma_only` wins).
     pub fn effective_weights(&self) -> ComponentWeights {
         if self.luma_only {

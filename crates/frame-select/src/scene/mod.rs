@@ -15,7 +15,7 @@ pub use adaptive::{AdaptiveConfig, AdaptiveDetector};
 pub use content::{ComponentWeights, ContentConfig, ContentDetector, FilterMode, FrameScore};
 pub use hsv::HsvPlanes;
 
-use crate::video::{DecodeOptions, VideoError, with_frame_stream};
+use crate::video::{Damage, DecodeOptions, VideoError, with_frame_stream};
 
 /// A scene: frames `[start, end)`.
 #[derive(
@@ -85,6 +85,17 @@ pub enum DetectorConfig {
     Adaptive(AdaptiveConfig),
 }
 
+impl DetectorConfig {
+    /// Checks every field is finite and in range; the message names the
+    /// field (`content.threshold must be ...`).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            DetectorConfig::Content(c) => c.validate().map_err(|e| format!("content.{e}")),
+            DetectorConfig::Adaptive(c) => c.validate().map_err(|e| format!("adaptive.{e}")),
+        }
+    }
+}
+
 impl Default for DetectorConfig {
     fn default() -> Self {
         Self::Content(ContentConfig::default())
@@ -140,22 +151,34 @@ pub struct SceneDetection {
     pub scenes: Vec<Scene>,
     /// Size the frames were scored at, `(width, height)`.
     pub detection_size: (u32, u32),
+    /// Damage seen while decoding (a truncated file, skipped packets,
+    /// FFmpeg errors): when `damage.damaged`, the scenes cover only what
+    /// could be decoded.
+    #[serde(default)]
+    pub damage: Damage,
 }
 
 /// Decodes `path` once and detects its scenes, downscaling as PySceneDetect
 /// does by default. A stream that breaks part way returns the error; use the
-/// selection pipeline for damaged files (it keeps what was decoded).
+/// selection pipeline for damaged files (it keeps what was decoded). A file
+/// that ends early without an error (a truncated MP4) gives the scenes of
+/// what was decoded, with [`SceneDetection::damage`] saying so. An invalid
+/// `config` is a [`VideoError::BadRequest`] naming the field.
 pub fn detect_scenes(
     path: impl AsRef<Path>,
     config: &DetectorConfig,
 ) -> Result<SceneDetection, VideoError> {
+    config.validate().map_err(|reason| VideoError::BadRequest {
+        path: path.as_ref().to_path_buf(),
+        reason: format!("invalid detector config: {reason}"),
+    })?;
     with_frame_stream(path.as_ref(), &DecodeOptions::default(), |info, frames| {
         let mut detector = ShotDetector::new(config);
         let mut resizer = resize::ResizerCache::default();
         let mut cuts = Vec::new();
         let mut count = 0;
         let mut size = (info.width, info.height);
-        for frame in frames {
+        for frame in &mut *frames {
             let frame = frame?;
             let small = resizer.to_detection_size(frame.rgb.view());
             let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
@@ -171,6 +194,7 @@ pub fn detect_scenes(
             scenes: scenes_from_cuts(&cuts, count),
             cuts,
             detection_size: size,
+            damage: frames.damage().clone(),
         })
     })?
 }

@@ -11,7 +11,7 @@ use crate::hash::{dhash, phash};
 use crate::quality::{FrameQuality, QualityThresholds, gray, mean_abs_diff};
 use crate::scene::resize::ResizerCache;
 use crate::scene::{Scene, ShotDetector, scenes_from_cuts};
-use crate::video::{DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame_stream};
+use crate::video::{Damage, DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame_stream};
 
 /// What the pass measured on one sampled frame.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -59,6 +59,9 @@ pub struct VideoAnalysis {
     pub decode_error: Option<VideoError>,
     /// Packets FFmpeg could not decode and skipped.
     pub failed_packets: u64,
+    /// Everything the decoding pass saw wrong (frames decoded vs announced,
+    /// FFmpeg errors).
+    pub damage: Damage,
 }
 
 /// Decodes `path` once and measures it. Fails only if the file cannot be
@@ -166,5 +169,6 @@ fn analyze_frames(
         sample_pixels,
         decode_error,
         failed_packets: stream.failed_packets(),
+        damage: stream.damage().clone(),
     }
 }

@@ -24,7 +24,7 @@ pub enum PersonDetectorKind {
 /// Settings of the selection stage. Serialisable, and written next to the
 /// report of every run so a result says how it was produced.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SelectionConfig {
     /// Shot detector (PySceneDetect's content detector by default).
     pub shots: DetectorConfig,
@@ -98,22 +98,33 @@ impl Default for SelectionConfig {
 }
 
 impl SelectionConfig {
-    /// Checks the values make sense together; the message names the field.
+    /// Checks every field is finite and in range and that the values make
+    /// sense together; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
+            if v.is_finite() && v > 0.0 && v <= MAX_SECONDS {
                 Ok(())
             } else {
-                Err(format!("{name} must be > 0, got {v}"))
+                Err(format!(
+                    "{name} must be a finite number in (0, {MAX_SECONDS}], got {v}"
+                ))
             }
         };
         let share = |name: &str, v: f64| {
-            if (0.0..=1.0).contains(&v) {
+            if v.is_finite() && (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("{name} must be in [0, 1], got {v}"))
+                Err(format!("{name} must be a finite number in [0, 1], got {v}"))
             }
         };
+        let non_negative = |name: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a finite number >= 0, got {v}"))
+            }
+        };
+        self.shots.validate().map_err(|e| format!("shots.{e}"))?;
         positive("sample_every_s", self.sample_every_s)?;
         positive("clip_min_s", self.clip_min_s)?;
         positive("clip_max_s", self.clip_max_s)?;
@@ -123,19 +134,42 @@ impl SelectionConfig {
                 self.clip_max_s, self.clip_min_s
             ));
         }
+        share("person_confidence", f64::from(self.person_confidence))?;
         share("min_person_share", self.min_person_share)?;
         share("max_blank_share", self.max_blank_share)?;
         share("max_clipped_share", self.max_clipped_share)?;
         share("duplicate_min_share", self.duplicate_min_share)?;
+        non_negative("min_sharpness", self.min_sharpness)?;
+        non_negative("min_motion", self.min_motion)?;
         if self.person_detector == PersonDetectorKind::Yolov8 && self.yolo_weights.is_none() {
             return Err("person_detector = yolov8 needs yolo_weights".into());
         }
-        if self.max_sample_width < 64 {
+        if !(64..=MAX_SAMPLE_WIDTH).contains(&self.max_sample_width) {
             return Err(format!(
-                "max_sample_width must be >= 64, got {}",
+                "max_sample_width must be in [64, {MAX_SAMPLE_WIDTH}], got {}",
                 self.max_sample_width
+            ));
+        }
+        if !(1..=MAX_SIGNATURE_FRAMES).contains(&self.signature_frames) {
+            return Err(format!(
+                "signature_frames must be in [1, {MAX_SIGNATURE_FRAMES}], got {}",
+                self.signature_frames
+            ));
+        }
+        if self.duplicate_radius > 64 {
+            return Err(format!(
+                "duplicate_radius must be in [0, 64] (bits of a 64-bit hash), got {}",
+                self.duplicate_radius
             ));
         }
         Ok(())
     }
 }
+
+/// Longest time setting accepted, seconds (a day): larger values are typos
+/// and would overflow frame arithmetic.
+const MAX_SECONDS: f64 = 86_400.0;
+/// Widest sample kept in memory (8K).
+const MAX_SAMPLE_WIDTH: u32 = 8192;
+/// Most frames in a near-duplicate signature.
+const MAX_SIGNATURE_FRAMES: usize = 4096;

@@ -86,6 +86,18 @@ pub fn inputs_from_dir(dir: &Path) -> Result<Vec<VideoInput>, SelectError> {
 /// and `media_path` (relative paths are taken from the manifest's folder).
 /// Records without a media path are skipped and counted in the second value.
 pub fn inputs_from_manifest(manifest: &Path) -> Result<(Vec<VideoInput>, usize), SelectError> {
+    // A FIFO would block the read forever, a device never end.
+    if let Ok(meta) = std::fs::metadata(manifest)
+        && !meta.is_file()
+    {
+        return Err(SelectError::Input {
+            path: manifest.to_path_buf(),
+            reason: format!(
+                "not a regular file ({})",
+                crate::video::file_kind(&meta.file_type())
+            ),
+        });
+    }
     let text = std::fs::read_to_string(manifest).map_err(|e| SelectError::Input {
         path: manifest.to_path_buf(),
         reason: e.to_string(),

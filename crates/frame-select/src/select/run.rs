@@ -12,7 +12,7 @@ use super::{Reason, SelectionConfig, VideoInput};
 use crate::detect::PersonDetector;
 use crate::hash::{HammingIndex, VideoSignature};
 use crate::scene::Scene;
-use crate::video::{ClipMethod, ClipRequest, write_clip};
+use crate::video::{ClipMethod, ClipRequest, Damage, write_clip};
 use curation_core::ReasonStats;
 
 /// Why a selection run could not run (per-video problems are reasons in the
@@ -75,8 +75,13 @@ pub struct VideoSelection {
     /// A human-readable line per failed check.
     pub details: Vec<String>,
     /// Decode problems that did not stop the selection (a stream that broke
-    /// part way, skipped packets).
+    /// part way, skipped packets, a truncated file).
     pub warnings: Vec<String>,
+    /// What decoding saw wrong: frames decoded vs announced by the
+    /// container, FFmpeg's errors. `damage.damaged` marks a video whose
+    /// decision rests on part of it only.
+    #[serde(default)]
+    pub damage: Damage,
     /// The written clip.
     pub kept: Option<KeptClip>,
 }
@@ -93,8 +98,17 @@ pub struct SelectionReport {
     pub rejected: u64,
     /// Per reason.
     pub reasons: BTreeMap<String, ReasonStats>,
-    /// Videos whose decoding stopped early or skipped packets (kept or not).
+    /// Videos whose decoding stopped early, skipped packets, met FFmpeg
+    /// errors or gave fewer frames than the container announces (kept or
+    /// not).
     pub damaged: u64,
+    /// Up to [`curation_core::EXAMPLES_PER_REASON`] ids of damaged videos.
+    #[serde(default)]
+    pub damaged_examples: Vec<String>,
+    /// Frames the containers of damaged videos announce but that could not
+    /// be decoded.
+    #[serde(default)]
+    pub frames_missing: u64,
     /// Frames decoded over all videos.
     pub frames_decoded: u64,
 }
@@ -103,9 +117,13 @@ impl SelectionReport {
     fn count(&mut self, s: &VideoSelection) {
         self.videos_read += 1;
         self.frames_decoded += s.frames;
-        if !s.warnings.is_empty() {
+        if s.damage.damaged || !s.warnings.is_empty() {
             self.damaged += 1;
+            if self.damaged_examples.len() < curation_core::EXAMPLES_PER_REASON {
+                self.damaged_examples.push(s.id.clone());
+            }
         }
+        self.frames_missing += s.damage.missing_frames();
         if s.reasons.is_empty() {
             self.kept += 1;
             return;
@@ -154,7 +172,7 @@ fn judge(
     if let Some(e) = &analysis.decode_error {
         warnings.push(format!(
             "decoding stopped after {} frames: {e}",
-            analysis.frames
+            analysis.decoded
         ));
     }
     if analysis.failed_packets > 0 {
@@ -162,6 +180,15 @@ fn judge(
             "{} packets could not be decoded and were skipped",
             analysis.failed_packets
         ));
+    }
+    let missing = analysis.damage.missing_frames();
+    if missing > 0 {
+        warnings.push(format!(
+            "damaged: {missing} frames missing: {}",
+            analysis.damage.summary()
+        ));
+    } else if analysis.damage.error_count > 0 && analysis.decode_error.is_none() {
+        warnings.push(format!("damaged: {}", analysis.damage.summary()));
     }
     let hashes: Vec<(u64, u64)> = analysis
         .samples
@@ -183,6 +210,7 @@ fn judge(
         signature: VideoSignature::from_frame_hashes(&hashes, config.signature_frames),
         person_detector: detector.map(|d| d.name().to_string()),
         warnings,
+        damage: analysis.damage.clone(),
         ..VideoSelection::default()
     };
     let plan = match plan_clip(&analysis, config) {
@@ -244,10 +272,38 @@ pub fn select_videos(
     progress: &(dyn Fn(&VideoSelection) + Sync),
 ) -> Result<SelectionRun, SelectError> {
     config.validate().map_err(SelectError::Config)?;
+    // Never write over an input: the report files, and each clip and
+    // sidecar (an input folder inside `out/clips` would otherwise have its
+    // videos replaced by their clips).
+    let inputs_canon: std::collections::HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
+    let is_input = |p: &Path| std::fs::canonicalize(p).is_ok_and(|c| inputs_canon.contains(&c));
+    for name in ["selections.jsonl", "report.json", "selection_config.json"] {
+        let p = out.join(name);
+        if is_input(&p) {
+            return Err(SelectError::Input {
+                path: p,
+                reason: "this output file is one of the input videos; choose another --out".into(),
+            });
+        }
+    }
     let clips_dir = out.join("clips");
+    // "File exists" alone would not say which part of the path is a file.
+    for dir in [out, clips_dir.as_path()] {
+        if let Ok(meta) = std::fs::metadata(dir)
+            && !meta.is_dir()
+        {
+            return Err(SelectError::Input {
+                path: dir.to_path_buf(),
+                reason: "the output folder is an existing file, not a folder".into(),
+            });
+        }
+    }
     std::fs::create_dir_all(&clips_dir).map_err(|e| SelectError::Input {
         path: clips_dir.clone(),
-        reason: e.to_string(),
+        reason: format!("cannot create the output folder: {e}"),
     })?;
     // One FFmpeg thread per video when videos run side by side; all cores
     // for a single video.
@@ -291,6 +347,15 @@ pub fn select_videos(
         .for_each(|s| {
             let plan = s.plan.expect("kept selections have a plan");
             let clip_path = clips_dir.join(format!("{}.mp4", s.id));
+            let sidecar = clips_dir.join(format!("{}.json", s.id));
+            if let Some(p) = [&clip_path, &sidecar].into_iter().find(|p| is_input(p)) {
+                s.reasons.push(Reason::WriteFailed);
+                s.details.push(format!(
+                    "{}: output would overwrite an input video; not written",
+                    p.display()
+                ));
+                return;
+            }
             let request = ClipRequest {
                 start_frame: plan.start_frame,
                 end_frame: plan.end_frame,
@@ -298,7 +363,6 @@ pub fn select_videos(
             };
             match write_clip(&s.source, &request, &clip_path) {
                 Ok(written) => {
-                    let sidecar = clips_dir.join(format!("{}.json", s.id));
                     s.kept = Some(KeptClip {
                         path: written.path,
                         sidecar: sidecar.clone(),

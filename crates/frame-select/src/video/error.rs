@@ -16,6 +16,15 @@ pub enum VideoError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The path is not a regular file: a directory, a FIFO, a device, a
+    /// socket. Refused before FFmpeg opens it (a FIFO would block).
+    #[error("{path}: not a regular file ({kind})")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead (`"a FIFO (named pipe)"`, `"a directory"`, ...).
+        kind: &'static str,
+    },
     /// The file is empty (zero bytes).
     #[error("{path}: file is empty (0 bytes)")]
     Empty {
@@ -84,6 +93,7 @@ impl VideoError {
     pub fn path(&self) -> &std::path::Path {
         match self {
             VideoError::Io { path, .. }
+            | VideoError::NotAFile { path, .. }
             | VideoError::Empty { path }
             | VideoError::NotMedia { path, .. }
             | VideoError::NoVideoStream { path }
@@ -98,6 +108,7 @@ impl VideoError {
     pub fn kind(&self) -> &'static str {
         match self {
             VideoError::Io { .. } => "io",
+            VideoError::NotAFile { .. } => "not_a_file",
             VideoError::Empty { .. } => "empty",
             VideoError::NotMedia { .. } => "not_media",
             VideoError::NoVideoStream { .. } => "no_video_stream",

@@ -7,6 +7,14 @@
 //! clip sampling (docs/ARCHITECTURE.md says why it lives here rather than in
 //! `curation-core`).
 //!
+//! A damaged file still gives the frames before the damage; what was wrong
+//! (frames decoded vs announced by the container, packets skipped, FFmpeg's
+//! error messages) is reported as a [`Damage`] by
+//! [`VideoReader::damage`], [`FrameStream::damage`] and the scene and
+//! selection results, so a truncated file is never mistaken for a short one.
+//! Only regular files are opened ([`VideoError::NotAFile`] for FIFOs,
+//! devices, folders), and frame sizes above [`MAX_PIXELS`] are refused.
+//!
 //! Frames are `height x width x 3` RGB `u8` arrays ([`DecodedFrame::rgb`]);
 //! [`DecodedFrame::to_image`] gives an `image::RgbImage`. Frame indices count
 //! decoded frames from 0 in presentation order, as OpenCV's
@@ -22,15 +30,20 @@
 //! # Ok::<(), frame_select::video::VideoError>(())
 //! ```
 
+mod convert;
+mod damage;
 mod error;
+mod log;
 mod probe;
 mod reader;
 mod sample;
 mod stream;
 mod write;
 
+pub use damage::Damage;
 pub use error::VideoError;
-pub use probe::{VideoInfo, probe};
+pub(crate) use probe::file_kind;
+pub use probe::{MAX_PIXELS, VideoInfo, probe};
 pub use reader::{DecodeOptions, DecodedFrame, Resize, VideoReader};
 pub use sample::{sample_frames, sample_frames_lenient};
 pub use stream::{FrameStream, with_frame_stream};
@@ -39,14 +52,14 @@ pub use write::{ClipMethod, ClipRequest, WrittenClip, write_clip};
 use std::sync::Once;
 use video_rs::ffmpeg;
 
-/// Initialises FFmpeg once per process and silences its log: decode problems
-/// reach callers as [`VideoError`]s and counters, not as stderr noise in the
-/// host program.
+/// Initialises FFmpeg once per process and routes its log away from stderr:
+/// decode problems reach callers as [`VideoError`]s and [`Damage`], not as
+/// stderr noise in the host program.
 pub(crate) fn init_ffmpeg() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         // `init` only registers devices on FFmpeg >= 5; it cannot fail there.
         let _ = ffmpeg::init();
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
+        log::install();
     });
 }

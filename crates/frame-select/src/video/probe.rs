@@ -42,6 +42,10 @@ impl VideoInfo {
     }
 }
 
+/// Most pixels per frame accepted (two 8K UHD frames' worth, 7680 x 4320 x
+/// 2): an RGB frame of this size is 200 MB.
+pub const MAX_PIXELS: u64 = 7680 * 4320 * 2;
+
 /// Reads [`VideoInfo`] from `path` without decoding frames.
 pub fn probe(path: impl AsRef<Path>) -> Result<VideoInfo, VideoError> {
     let (input, info) = open_input(path.as_ref())?;
@@ -59,10 +63,21 @@ pub(crate) fn open_input(
         path: path.to_path_buf(),
         source,
     })?;
-    if meta.is_dir() {
+    // Only regular files: FFmpeg would block forever on a FIFO, read a
+    // device like /dev/urandom without end, and metadata says 0 bytes for
+    // both, which is not the problem.
+    if !meta.is_file() {
+        return Err(VideoError::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta.file_type()),
+        });
+    }
+    // A readable-file check of our own: FFmpeg's message for an unreadable
+    // file would be reported as "not a readable media file".
+    if let Err(source) = std::fs::File::open(path) {
         return Err(VideoError::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::other("is a directory"),
+            source,
         });
     }
     if meta.len() == 0 {
@@ -101,6 +116,21 @@ pub(crate) fn open_input(
             reason: "stream declares no frame size".into(),
         });
     }
+    // A crafted header can declare any size; each decoded frame is then
+    // converted to an RGB array of that size. Twice 8K UHD is the most a
+    // real upload needs.
+    let pixels = u64::from(decoder.width()) * u64::from(decoder.height());
+    if pixels > MAX_PIXELS {
+        return Err(VideoError::Unsupported {
+            path: path.to_path_buf(),
+            codec,
+            reason: format!(
+                "declared frame size {}x{} exceeds the limit of {MAX_PIXELS} pixels",
+                decoder.width(),
+                decoder.height()
+            ),
+        });
+    }
     let fps = rate_of(stream.avg_frame_rate())
         .or_else(|| rate_of(stream.rate()))
         .unwrap_or(0.0);
@@ -127,6 +157,31 @@ pub(crate) fn open_input(
         stream_index: stream.index(),
     };
     Ok((input, info))
+}
+
+/// What a non-regular file is, in words.
+pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 fn rate_of(r: ffmpeg::Rational) -> Option<f64> {

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 use video_rs::ffmpeg;
-use video_rs::ffmpeg::format::Pixel;
-use video_rs::ffmpeg::software::scaling;
 
-use super::VideoError;
+use super::convert::RgbConverter;
+use super::log::{Captured, capture};
 use super::probe::{VideoInfo, open_input};
+use super::{Damage, VideoError};
 
 /// Output size of decoded frames; the scaling happens inside FFmpeg's
 /// scaler, in the same call as the conversion to RGB, so a downscaled decode
@@ -29,7 +29,7 @@ pub enum Resize {
 }
 
 impl Resize {
-    fn output_size(self, width: u32, height: u32) -> Option<(u32, u32)> {
+    pub(crate) fn output_size(self, width: u32, height: u32) -> Option<(u32, u32)> {
         match self {
             Resize::Exact { width, height } if width > 0 && height > 0 => Some((width, height)),
             Resize::Exact { .. } | Resize::MaxWidth(0) => None,
@@ -118,6 +118,19 @@ pub struct VideoReader {
     pending: bool,
     /// Timestamp of the pending frame.
     pending_ts: Option<i64>,
+    /// Frames handed out since opening.
+    delivered: u64,
+    /// Largest position handed out + 1.
+    timeline_end: u64,
+    /// Zero-size packets of the video stream (AVI drop chunks): frames the
+    /// container counts that carry no picture.
+    empty_packets: u64,
+    /// A seek happened: the frame count no longer describes a whole pass.
+    seeked: bool,
+    /// Decoding stopped on this error.
+    stopped: Option<String>,
+    /// FFmpeg's error messages raised while this reader decoded.
+    log: Captured,
 }
 
 impl VideoReader {
@@ -169,7 +182,49 @@ impl VideoReader {
             failed_packets: 0,
             pending: false,
             pending_ts: None,
+            delivered: 0,
+            timeline_end: 0,
+            empty_packets: 0,
+            seeked: false,
+            stopped: None,
+            log: Captured::default(),
         })
+    }
+
+    /// What went wrong so far while decoding (see [`Damage`]). The frame
+    /// count is compared with the container's only once the stream has been
+    /// read to its end without seeking; before that `frames_announced` is
+    /// `None`.
+    pub fn damage(&self) -> Damage {
+        let whole_pass = self.finished && !self.seeked;
+        let (frames_announced, announced_from) = match (whole_pass, self.info.frame_count) {
+            (false, _) => (None, None),
+            (true, Some(n)) => (Some(n), Some("frame_count".to_string())),
+            (true, None) => match self.info.estimated_frames() {
+                Some(n) => (Some(n), Some("duration".to_string())),
+                None => (None, None),
+            },
+        };
+        let mut errors = self.log.messages.clone();
+        let mut error_count = self.log.count;
+        if let Some(stop) = &self.stopped {
+            errors.push(stop.clone());
+            error_count = error_count.saturating_add(1);
+        }
+        let mut damage = Damage {
+            damaged: false,
+            frames_decoded: self.delivered,
+            timeline_frames: self.timeline_end,
+            frames_announced,
+            announced_from,
+            skipped_packets: self.failed_packets,
+            errors,
+            error_count,
+            stopped_early: self.stopped.is_some(),
+            empty_packets: self.empty_packets,
+        };
+        damage.judge();
+        damage
     }
 
     /// Stream facts.
@@ -231,6 +286,7 @@ impl VideoReader {
             return Err(self.bad(format!("cannot seek to frame {index}: frame rate unknown")));
         }
         let ts = seek_timestamp(index, fps);
+        self.seeked = true;
         self.input
             .seek(ts, ..ts)
             .map_err(|e| self.bad(format!("seek to frame {index} failed: {e}")))?;
@@ -271,8 +327,22 @@ impl VideoReader {
     }
 
     /// Decodes one frame into `raw`; `Some(timestamp)` when one was decoded,
-    /// `None` at the end.
+    /// `None` at the end. FFmpeg's error messages raised meanwhile are kept
+    /// for [`VideoReader::damage`].
     fn decode_raw(&mut self) -> Result<Option<Option<i64>>, VideoError> {
+        let mut log = std::mem::take(&mut self.log);
+        let out = capture(&mut log, || self.decode_raw_uncaptured());
+        self.log = log;
+        if let Err(e) = &out
+            && self.stopped.is_none()
+            && matches!(e, VideoError::Broken { .. })
+        {
+            self.stopped = Some(e.to_string());
+        }
+        out
+    }
+
+    fn decode_raw_uncaptured(&mut self) -> Result<Option<Option<i64>>, VideoError> {
         if self.finished {
             return Ok(None);
         }
@@ -315,6 +385,7 @@ impl VideoReader {
                     // Zero-size packets carry no picture (AVI "drop" chunks);
                     // sending one would signal end of stream to the decoder.
                     if packet.size() == 0 {
+                        self.empty_packets += 1;
                         continue;
                     }
                     if let Err(e) = self.decoder.send_packet(&packet) {
@@ -368,6 +439,7 @@ impl VideoReader {
         };
         let index = self.next_index;
         self.next_index += 1;
+        self.delivered += 1;
         let fps = self.info.fps;
         let time_s = match ts {
             Some(ts) => (ts - self.start_pts) as f64 * self.time_base,
@@ -384,6 +456,7 @@ impl VideoReader {
         } else {
             (micros / 1e6 * fps).round_ties_even() as u64
         };
+        self.timeline_end = self.timeline_end.max(position.saturating_add(1));
         Ok(Some((index, time_s, position)))
     }
 
@@ -436,70 +509,4 @@ pub(crate) struct RawDecoded {
     pub time_s: f64,
     pub key: bool,
     pub frame: ffmpeg::frame::Video,
-}
-
-/// FFmpeg frames to RGB arrays (swscale, scaler cached per input format and
-/// size).
-pub(crate) struct RgbConverter {
-    resize: Option<Resize>,
-    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
-    rgb: ffmpeg::frame::Video,
-}
-
-impl RgbConverter {
-    pub(crate) fn new(resize: Option<Resize>) -> Self {
-        Self {
-            resize,
-            scaler: None,
-            rgb: ffmpeg::frame::Video::empty(),
-        }
-    }
-
-    pub(crate) fn convert(
-        &mut self,
-        raw: &ffmpeg::frame::Video,
-        path: &Path,
-        codec: &str,
-        frames_decoded: u64,
-    ) -> Result<Array3<u8>, VideoError> {
-        let (w, h) = (raw.width(), raw.height());
-        let (ow, oh) = match self.resize {
-            Some(r) => r.output_size(w, h).ok_or_else(|| VideoError::BadRequest {
-                path: path.to_path_buf(),
-                reason: format!("invalid output size {r:?}"),
-            })?,
-            None => (w, h),
-        };
-        let format = raw.format();
-        let stale =
-            !matches!(&self.scaler, Some((f, sw, sh, _)) if *f == format && *sw == w && *sh == h);
-        if stale {
-            // Bicubic, as OpenCV's FFmpeg capture uses: at the coded size it
-            // only converts colours, so pixels match OpenCV's decoding.
-            let ctx =
-                scaling::Context::get(format, w, h, Pixel::RGB24, ow, oh, scaling::Flags::BICUBIC)
-                    .map_err(|e| VideoError::Unsupported {
-                        path: path.to_path_buf(),
-                        codec: codec.to_string(),
-                        reason: format!("no conversion from {format:?} to RGB: {e}"),
-                    })?;
-            self.scaler = Some((format, w, h, ctx));
-        }
-        let (_, _, _, ctx) = self.scaler.as_mut().expect("set above");
-        ctx.run(raw, &mut self.rgb)
-            .map_err(|e| VideoError::Broken {
-                path: path.to_path_buf(),
-                frames_decoded,
-                reason: format!("colour conversion failed: {e}"),
-            })?;
-        let stride = self.rgb.stride(0);
-        let data = self.rgb.data(0);
-        let row = ow as usize * 3;
-        let mut out = Vec::with_capacity(row * oh as usize);
-        for y in 0..oh as usize {
-            out.extend_from_slice(&data[y * stride..y * stride + row]);
-        }
-        Ok(Array3::from_shape_vec((oh as usize, ow as usize, 3), out)
-            .expect("rows were copied to exactly h * w * 3 bytes"))
-    }
 }

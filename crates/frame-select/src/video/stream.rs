@@ -5,17 +5,19 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use super::reader::{RawDecoded, RgbConverter};
-use super::{DecodeOptions, DecodedFrame, VideoError, VideoInfo, VideoReader};
+use super::convert::RgbConverter;
+use super::reader::RawDecoded;
+use super::{Damage, DecodeOptions, DecodedFrame, VideoError, VideoInfo, VideoReader};
 
 enum Msg {
     Opened(Box<VideoInfo>),
     /// A frame in FFmpeg's format: the consumer converts it, so decoding
     /// and colour conversion run on different cores.
     Frame(Box<RawDecoded>),
-    Failed(VideoError),
-    /// End of stream, with the count of packets skipped.
-    Done(u64),
+    /// Opening or decoding failed; with the damage seen up to then.
+    Failed(VideoError, Box<Damage>),
+    /// End of stream, with what went wrong on the way.
+    Done(Box<Damage>),
 }
 
 /// Frames of a video decoded ahead on another thread (a few frames of
@@ -23,16 +25,22 @@ enum Msg {
 pub struct FrameStream<'a> {
     rx: &'a Receiver<Msg>,
     done: bool,
-    failed_packets: u64,
+    damage: Damage,
     converter: RgbConverter,
     path: &'a Path,
     codec: String,
 }
 
 impl FrameStream<'_> {
-    /// Packets skipped as undecodable so far (final once the stream ended).
+    /// Packets skipped as undecodable (known once the stream ended).
     pub fn failed_packets(&self) -> u64 {
-        self.failed_packets
+        self.damage.skipped_packets
+    }
+
+    /// What went wrong while decoding: complete once the stream ended (the
+    /// iterator returned `None` or an error); before that it is empty.
+    pub fn damage(&self) -> &Damage {
+        &self.damage
     }
 }
 
@@ -58,16 +66,22 @@ impl Iterator for FrameStream<'_> {
                     })),
                     Err(e) => {
                         self.done = true;
+                        self.damage.frames_decoded = raw.index;
+                        self.damage.stopped_early = true;
+                        self.damage.errors.push(e.to_string());
+                        self.damage.error_count += 1;
+                        self.damage.judge();
                         Some(Err(e))
                     }
                 }
             }
-            Ok(Msg::Failed(e)) => {
+            Ok(Msg::Failed(e, damage)) => {
                 self.done = true;
+                self.damage = *damage;
                 Some(Err(e))
             }
-            Ok(Msg::Done(n)) => {
-                self.failed_packets = n;
+            Ok(Msg::Done(damage)) => {
+                self.damage = *damage;
                 self.done = true;
                 None
             }
@@ -95,7 +109,7 @@ pub fn with_frame_stream<R>(
             let mut reader = match VideoReader::open(path, options) {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = tx.send(Msg::Failed(e));
+                    let _ = tx.send(Msg::Failed(e, Box::default()));
                     return;
                 }
             };
@@ -108,8 +122,8 @@ pub fn with_frame_stream<R>(
             loop {
                 let msg = match reader.next_raw() {
                     Ok(Some(f)) => Msg::Frame(Box::new(f)),
-                    Ok(None) => Msg::Done(reader.failed_packets()),
-                    Err(e) => Msg::Failed(e),
+                    Ok(None) => Msg::Done(Box::new(reader.damage())),
+                    Err(e) => Msg::Failed(e, Box::new(reader.damage())),
                 };
                 let last = !matches!(msg, Msg::Frame(_));
                 // The consumer may stop early; then sending fails and the
@@ -121,7 +135,7 @@ pub fn with_frame_stream<R>(
         });
         let info = match rx.recv() {
             Ok(Msg::Opened(info)) => info,
-            Ok(Msg::Failed(e)) => return Err(e),
+            Ok(Msg::Failed(e, _)) => return Err(e),
             _ => {
                 return Err(VideoError::BadRequest {
                     path: path.to_path_buf(),
@@ -133,7 +147,7 @@ pub fn with_frame_stream<R>(
             let mut stream = FrameStream {
                 rx: &rx,
                 done: false,
-                failed_packets: 0,
+                damage: Damage::default(),
                 converter: RgbConverter::new(options.resize),
                 path,
                 codec: info.codec.clone(),

@@ -68,6 +68,12 @@ pub fn write_clip(
             ),
         });
     }
+    if same_file(source, out) {
+        return Err(VideoError::Write {
+            path: out.to_path_buf(),
+            reason: "the output is the source video; refusing to overwrite it".into(),
+        });
+    }
     let file_name = out.file_name().and_then(|n| n.to_str()).unwrap_or("clip");
     let tmp = out.with_file_name(format!(".{file_name}.partial.mp4"));
     let result = match request.method {
@@ -80,10 +86,15 @@ pub fn write_clip(
     };
     match result {
         Ok(mut clip) => {
-            std::fs::rename(&tmp, out).map_err(|e| VideoError::Write {
-                path: out.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+            if let Err(e) = std::fs::rename(&tmp, out) {
+                // No `.partial.mp4` left behind when the final name is
+                // taken by a folder or the rename fails otherwise.
+                let _ = std::fs::remove_file(&tmp);
+                return Err(VideoError::Write {
+                    path: out.to_path_buf(),
+                    reason: e.to_string(),
+                });
+            }
             clip.path = out.to_path_buf();
             Ok(clip)
         }
@@ -91,6 +102,15 @@ pub fn write_clip(
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+/// True when both paths name one existing file (after resolving links and
+/// `..`).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

@@ -81,7 +81,7 @@ impl YoloVariant {
 
 /// Inference settings; defaults are Ultralytics' predict defaults.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct YoloConfig {
     /// Square input size (640).
     pub image_size: usize,
@@ -93,6 +93,34 @@ pub struct YoloConfig {
     pub max_detections: usize,
     /// Classes reported (`[0]`: person).
     pub classes: Vec<usize>,
+}
+
+/// Largest input size accepted: 4096 px squares already take seconds per
+/// frame on CPU; larger ones are surely typos.
+pub const MAX_IMAGE_SIZE: usize = 4096;
+
+impl YoloConfig {
+    /// Checks every field; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.image_size == 0
+            || !self.image_size.is_multiple_of(32)
+            || self.image_size > MAX_IMAGE_SIZE
+        {
+            return Err(format!(
+                "image_size must be a multiple of 32 in [32, {MAX_IMAGE_SIZE}], got {}",
+                self.image_size
+            ));
+        }
+        for (name, v) in [("confidence", self.confidence), ("iou", self.iou)] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(format!("{name} must be a finite number in [0, 1], got {v}"));
+            }
+        }
+        if self.max_detections == 0 {
+            return Err("max_detections must be >= 1, got 0".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for YoloConfig {
@@ -326,6 +354,7 @@ impl<B: Backend> YoloV8<B> {
         config: &YoloConfig,
         device: &B::Device,
     ) -> Result<Vec<Detection>, DetectError> {
+        config.validate().map_err(DetectError::Config)?;
         let (h, w, c) = frame.dim();
         if c != 3 || h == 0 || w == 0 {
             return Err(DetectError::BadFrame {
@@ -343,6 +372,15 @@ impl<B: Backend> YoloV8<B> {
             .convert::<f32>()
             .to_vec()
             .expect("f32 tensor data");
+        // NaN coordinates next to a valid score would pass NMS as a box
+        // (and count as a person): refuse the whole output instead.
+        let count = values.iter().filter(|v| !v.is_finite()).count();
+        if count > 0 {
+            return Err(DetectError::NonFinite {
+                count,
+                total: values.len(),
+            });
+        }
         let boxes = non_max_suppression(&values, 4 + self.num_classes(), config);
         Ok(boxes.into_iter().map(|b| lb.to_frame(b, w, h)).collect())
     }
@@ -360,6 +398,7 @@ pub struct YoloPersonDetector {
 impl YoloPersonDetector {
     /// Loads weights for the CPU backend with `config`.
     pub fn load(path: impl AsRef<Path>, config: YoloConfig) -> Result<Self, DetectError> {
+        config.validate().map_err(DetectError::Config)?;
         let device = Default::default();
         let model = YoloV8::<burn::backend::Flex>::load(path.as_ref(), &device)?;
         let name = format!("yolov8{}", model.variant().name());
