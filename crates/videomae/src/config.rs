@@ -177,17 +177,34 @@ impl VideoMaeConfig {
     }
 
     /// Reads an HF `config.json` (unknown keys are ignored, as HF does;
-    /// `num_labels` comes from `id2label` when present).
+    /// `num_labels` comes from `id2label` when present). A value of the
+    /// wrong type names its field.
     pub fn from_hf_json(text: &str) -> Result<Self, ConfigError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
-        let mut config: VideoMaeConfig =
-            serde_json::from_value(value.clone()).map_err(|e| ConfigError(e.to_string()))?;
+        let mut config: VideoMaeConfig = match serde_json::from_value(value.clone()) {
+            Ok(c) => c,
+            Err(e) => return Err(ConfigError(Self::field_error(&value, e))),
+        };
         if let Some(labels) = value.get("id2label").and_then(|v| v.as_object()) {
             config.num_labels = labels.len();
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// serde's message for a whole-object failure does not say which field
+    /// failed: each field is tried alone to find the first that does.
+    fn field_error(value: &serde_json::Value, whole: serde_json::Error) -> String {
+        if let Some(object) = value.as_object() {
+            for (key, v) in object {
+                let one = serde_json::json!({ key: v });
+                if let Err(e) = serde_json::from_value::<VideoMaeConfig>(one) {
+                    return format!("field {key:?}: {e}");
+                }
+            }
+        }
+        whole.to_string()
     }
 
     /// Checks that the sizes describe a model.
@@ -245,6 +262,20 @@ impl VideoMaeConfig {
                 "decoder_hidden_size {} is not divisible by {} heads",
                 self.decoder_hidden_size, self.decoder_num_attention_heads
             ));
+        }
+        crate::limits::check(self)
+    }
+
+    /// [`VideoMaeConfig::validate`] plus what the pretraining model needs:
+    /// 3 channels (its target un-normalises with the RGB ImageNet
+    /// statistics and its head splits values by 3 channels).
+    pub fn validate_pretraining(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        if self.num_channels != 3 {
+            return Err(ConfigError(format!(
+                "num_channels {}: pretraining needs 3 (RGB, ImageNet statistics)",
+                self.num_channels
+            )));
         }
         Ok(())
     }

@@ -18,6 +18,9 @@
 //!   masking, and its loss as tensor ops on any backend;
 //! - [`masking`] (tube and running-cell masks, loss positions) and
 //!   [`target`] (normalised-pixel target, on slices and as tensors);
+//! - [`input`] (shape checks at the models' `try_forward` entry points,
+//!   finiteness checks) and [`io`] (the safetensors input of a forward
+//!   pass, bounded by the file's real size; atomic output);
 //! - [`checkpoint`]: strict loading of Hugging Face checkpoints (pretraining
 //!   and classification) and of original VideoMAE / V2 `.pth` files (read
 //!   without executing pickle code), and saving in the HF layout. Missing,
@@ -76,6 +79,9 @@ pub use burn;
 
 pub mod checkpoint;
 mod config;
+pub mod input;
+pub mod io;
+mod limits;
 pub mod masking;
 pub mod model;
 mod pos;
@@ -83,4 +89,8 @@ pub mod pretrain;
 pub mod target;
 
 pub use config::{ConfigError, VideoMaeConfig};
+pub use limits::{
+    MAX_CHANNELS, MAX_FRAMES, MAX_IMAGE_SIZE, MAX_LABELS, MAX_LAYERS, MAX_POSITION_VALUES,
+    MAX_WIDTH,
+};
 pub use pos::sinusoid_table;

@@ -16,6 +16,7 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Distribution, Tensor, TensorData};
 
 use crate::config::VideoMaeConfig;
+use crate::input::{InputError, check_pixels};
 use crate::pos::sinusoid_table;
 
 /// Multi-head self-attention with one fused qkv projection (no bias) and
@@ -160,11 +161,22 @@ pub struct Encoder<B: Backend> {
     /// Blocks.
     pub blocks: Vec<Block<B>>,
     pos: Tensor<B, 2>,
+    // The clip size the positions were built for: the token count alone
+    // cannot tell 16 frames of 224 pixels from 4 frames of 448.
+    frames: usize,
+    image_size: usize,
 }
 
 impl<B: Backend> Encoder<B> {
     /// An encoder for `config` with Burn's default initialisation.
+    ///
+    /// # Panics
+    /// If `config` does not pass [`VideoMaeConfig::validate`] (Burn's
+    /// `Config::load` does not validate; checkpoint loaders do).
     pub fn init(config: &VideoMaeConfig, device: &B::Device) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("{e}");
+        }
         let (d, t, p) = (config.hidden_size, config.tubelet_size, config.patch_size);
         let patch_embed = Conv3dConfig::new([config.num_channels, d], [t, p, p])
             .with_stride([t, p, p])
@@ -196,12 +208,33 @@ impl<B: Backend> Encoder<B> {
             patch_embed,
             blocks,
             pos,
+            frames: config.num_frames,
+            image_size: config.image_size,
         }
+    }
+
+    /// Ok when pixels of dimensions `(batch, frames, channels, height,
+    /// width)` fit this encoder: at least one clip, and the config's frames,
+    /// channels and square size.
+    pub fn check_pixels(&self, dims: [usize; 5]) -> Result<(), InputError> {
+        let [_, channels, ..] = self.patch_embed.weight.dims();
+        check_pixels(dims, self.frames, channels, self.image_size)
+    }
+
+    /// Tokens per clip.
+    pub fn num_tokens(&self) -> usize {
+        self.pos.dims()[0]
     }
 
     /// Token embeddings with positions, `(batch, tokens, d)`, from pixels
     /// `(batch, frames, channels, height, width)` (Hugging Face's layout).
+    ///
+    /// # Panics
+    /// If the pixels do not fit the encoder ([`Encoder::check_pixels`]).
     pub fn embed(&self, pixels: Tensor<B, 5>) -> Tensor<B, 3> {
+        if let Err(e) = self.check_pixels(pixels.dims()) {
+            panic!("{e}");
+        }
         let [_, _, t, p, _] = self.patch_embed.weight.dims();
         self.embed_patches(patchify(pixels, t, p))
     }
@@ -210,7 +243,17 @@ impl<B: Backend> Encoder<B> {
     /// Conv3d has kernel = stride, so it is one matrix product with its
     /// weight flattened in the same `(channel, t, y, x)` order: the same
     /// function, and on the CPU backend much faster than its conv kernel.
+    ///
+    /// # Panics
+    /// If the patches are not `(batch, tokens, values)` of this encoder.
     pub fn embed_patches(&self, patches: Tensor<B, 3>) -> Tensor<B, 3> {
+        let [_, n, _] = patches.dims();
+        assert_eq!(
+            n,
+            self.num_tokens(),
+            "patches have {n} tokens, the encoder has {}",
+            self.num_tokens()
+        );
         let x = self.project_patches(patches);
         let [_, n, d] = x.dims();
         x + self.pos.clone().reshape([1, n, d])
@@ -218,9 +261,18 @@ impl<B: Backend> Encoder<B> {
 
     /// The Conv3d applied to patches `(batch, tokens, values)`, without
     /// positions: `(batch, tokens, d)`.
+    ///
+    /// # Panics
+    /// If a patch has another number of values than the embedding takes.
     pub fn project_patches(&self, patches: Tensor<B, 3>) -> Tensor<B, 3> {
         let [_, _, k] = patches.dims();
-        let [d, ..] = self.patch_embed.weight.dims();
+        let [d, c, t, p, _] = self.patch_embed.weight.dims();
+        assert_eq!(
+            k,
+            c * t * p * p,
+            "patches have {k} values, the embedding takes {}",
+            c * t * p * p
+        );
         let w = self.patch_embed.weight.val().reshape([d, k]).transpose();
         let x = patches.matmul(w.reshape([1, k, d]));
         match &self.patch_embed.bias {
@@ -328,9 +380,21 @@ impl<B: Backend> VideoMaeClassifier<B> {
 
     /// Logits `(batch, classes)` from pixels `(batch, frames, channels,
     /// height, width)`.
+    ///
+    /// # Panics
+    /// If the pixels do not fit the model; [`VideoMaeClassifier::try_forward`]
+    /// returns that as an error.
     pub fn forward(&self, pixels: Tensor<B, 5>) -> Tensor<B, 2> {
         let last = self.encoder.forward_tokens(self.encoder.embed(pixels));
         self.forward_head(self.forward_features(last))
+    }
+
+    /// [`VideoMaeClassifier::forward`], with pixels that do not fit the
+    /// model (an empty batch, other frames, channels or size) an error
+    /// instead of a panic.
+    pub fn try_forward(&self, pixels: Tensor<B, 5>) -> Result<Tensor<B, 2>, InputError> {
+        self.encoder.check_pixels(pixels.dims())?;
+        Ok(self.forward(pixels))
     }
 }
 

@@ -39,6 +39,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::config::VideoMaeConfig;
+use crate::input::InputError;
 use crate::masking::{MaskError, target_positions};
 use crate::model::patchify;
 use crate::model::{Block, Encoder};
@@ -236,7 +237,13 @@ impl<B: Backend> VideoMaePretraining<B> {
 
     /// The encoder's output for the visible tokens, `(batch, visible, d)`,
     /// after the final norm when there is one.
+    ///
+    /// # Panics
+    /// If the input does not fit ([`VideoMaePretraining::check_input`]).
     pub fn encode(&self, pixels: Tensor<B, 5>, masks: &PretrainMasks) -> Tensor<B, 3> {
+        if let Err(e) = self.check_input(pixels.dims(), masks) {
+            panic!("{e}");
+        }
         self.encode_patches(patchify(pixels, self.tubelet, self.patch), masks)
     }
 
@@ -252,7 +259,13 @@ impl<B: Backend> VideoMaePretraining<B> {
 
     /// The embeddings (with positions) of the visible tokens, the encoder's
     /// input: `(batch, visible, d)`.
+    ///
+    /// # Panics
+    /// If the input does not fit ([`VideoMaePretraining::check_input`]).
     pub fn visible_embeddings(&self, pixels: Tensor<B, 5>, masks: &PretrainMasks) -> Tensor<B, 3> {
+        if let Err(e) = self.check_input(pixels.dims(), masks) {
+            panic!("{e}");
+        }
         self.visible_from_patches(patchify(pixels, self.tubelet, self.patch), masks)
     }
 
@@ -278,10 +291,51 @@ impl<B: Backend> VideoMaePretraining<B> {
         x + pos.select(0, rows).reshape([b, v, d])
     }
 
+    /// Ok when pixels of dimensions `(batch, frames, channels, height,
+    /// width)` and `masks` fit this model: at least one clip, the config's
+    /// clip size, 3 channels, masks over the model's tokens for each clip.
+    pub fn check_input(&self, dims: [usize; 5], masks: &PretrainMasks) -> Result<(), InputError> {
+        self.encoder.check_pixels(dims)?;
+        if dims[2] != 3 {
+            return Err(InputError::Channels(dims[2]));
+        }
+        if masks.visible.len() != dims[0] {
+            return Err(InputError::MaskBatch {
+                found: masks.visible.len(),
+                batch: dims[0],
+            });
+        }
+        if masks.tokens != self.config_tokens {
+            return Err(InputError::MaskTokens {
+                found: masks.tokens,
+                tokens: self.config_tokens,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`VideoMaePretraining::forward`], with input that does not fit the
+    /// model ([`VideoMaePretraining::check_input`]) an error instead of a
+    /// panic.
+    pub fn try_forward(
+        &self,
+        pixels: Tensor<B, 5>,
+        masks: &PretrainMasks,
+    ) -> Result<PretrainOutput<B>, InputError> {
+        self.check_input(pixels.dims(), masks)?;
+        Ok(self.forward(pixels, masks))
+    }
+
     /// Predictions for the tokens `masks` asks to reconstruct, from pixels
     /// `(batch, frames, channels, height, width)`.
+    ///
+    /// # Panics
+    /// If the input does not fit the model; [`VideoMaePretraining::try_forward`]
+    /// returns that as an error.
     pub fn forward(&self, pixels: Tensor<B, 5>, masks: &PretrainMasks) -> PretrainOutput<B> {
-        assert_eq!(masks.tokens, self.config_tokens, "masks for another size");
+        if let Err(e) = self.check_input(pixels.dims(), masks) {
+            panic!("{e}");
+        }
         let device = pixels.device();
         let patches = patchify(pixels, self.tubelet, self.patch);
         let visible = self

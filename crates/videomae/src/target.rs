@@ -111,9 +111,13 @@ pub fn patch_target<B: Backend>(patches: Tensor<B, 3>, norm_pix: bool) -> Tensor
 /// [`target_positions`](crate::masking::target_positions).
 ///
 /// # Panics
-/// If the lengths do not match.
+/// If the lengths do not match, or there are no clips or no tokens.
 pub fn masked_mse(pred: &[f32], target: &[f32], positions: &[Vec<usize>], tokens: usize) -> f64 {
     let batch = positions.len();
+    assert!(
+        batch > 0 && tokens > 0,
+        "masked_mse needs at least one clip and one token"
+    );
     let values = target.len() / (batch * tokens);
     assert_eq!(
         target.len(),

@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::module::Param;
 use burn::tensor::backend::Backend;
 
+use super::shapes::{self, safetensors_shapes};
 use super::{
     CheckpointError, LoadedModel, Weights, read_config, set_conv, set_linear, set_norm, tensor,
 };
@@ -145,13 +146,59 @@ pub(super) fn hf_pretraining<B: Backend>(
     model
 }
 
-/// Reads `dir`'s config (unless given) and weights, builds a model from
-/// them with `build`, and fails unless every key was used.
+/// Which model a folder is loaded as.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A pretraining model when the weights have a decoder head.
+    Either,
+    Classifier,
+    Pretraining,
+}
+
+/// The folder's two files, or an error that says which one is absent and
+/// what a checkpoint folder holds (not the bare "No such file" or "Is a
+/// directory" of the file system).
+fn hf_files(dir: &Path, need_config: bool) -> Result<(), CheckpointError> {
+    let format = |message: String| CheckpointError::Format {
+        path: dir.into(),
+        message,
+    };
+    let meta = std::fs::metadata(dir).map_err(|source| CheckpointError::Io {
+        path: dir.into(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(format(
+            "not a folder: a Hugging Face checkpoint is a folder with config.json and \
+             model.safetensors, an original checkpoint a .pth file"
+                .into(),
+        ));
+    }
+    let absent: Vec<&str> = ["config.json", "model.safetensors"]
+        .into_iter()
+        .filter(|f| (need_config || *f != "config.json") && !dir.join(f).exists())
+        .collect();
+    if !absent.is_empty() {
+        return Err(format(format!(
+            "no {} in this folder (a Hugging Face checkpoint folder holds config.json and \
+             model.safetensors)",
+            absent.join(" or ")
+        )));
+    }
+    Ok(())
+}
+
+/// Reads `dir`'s config (unless given), checks the weights' keys and shapes
+/// against it from the safetensors header (so a config that does not fit
+/// never allocates its model), reads the weights, builds the model with
+/// `build`, and fails unless every key was used.
 fn load_hf_with<M>(
     dir: &Path,
     config: Option<VideoMaeConfig>,
-    build: impl FnOnce(&mut Weights, &VideoMaeConfig) -> M,
+    kind: Kind,
+    build: impl FnOnce(&mut Weights, &VideoMaeConfig, bool) -> M,
 ) -> Result<(VideoMaeConfig, M), CheckpointError> {
+    hf_files(dir, config.is_none())?;
     let config = match config {
         Some(c) => {
             c.validate()?;
@@ -160,8 +207,19 @@ fn load_hf_with<M>(
         // from_hf_json validates.
         None => read_config(&dir.join("config.json"))?,
     };
-    let mut w = Weights::from_safetensors(&dir.join("model.safetensors"))?;
-    let model = build(&mut w, &config);
+    let path = dir.join("model.safetensors");
+    let shapes = safetensors_shapes(&path)?;
+    let pretraining = match kind {
+        Kind::Either => shapes.contains_key(DECODER_HEAD),
+        Kind::Classifier => false,
+        Kind::Pretraining => true,
+    };
+    if pretraining {
+        config.validate_pretraining()?;
+    }
+    shapes::compare(&config, pretraining, &shapes, |k| k.to_owned())?;
+    let mut w = Weights::from_safetensors(&path)?;
+    let model = build(&mut w, &config, pretraining);
     w.finish(|k| k.to_owned())?;
     Ok((config, model))
 }
@@ -174,8 +232,8 @@ pub fn load_hf<B: Backend>(
     config: Option<VideoMaeConfig>,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, LoadedModel<B>), CheckpointError> {
-    load_hf_with(dir, config, |w, config| {
-        if w.contains(DECODER_HEAD) {
+    load_hf_with(dir, config, Kind::Either, |w, config, pretraining| {
+        if pretraining {
             LoadedModel::Pretraining(Box::new(hf_pretraining(w, config, device)))
         } else {
             LoadedModel::Classifier(Box::new(hf_classifier(w, config, device)))
@@ -189,7 +247,9 @@ pub fn load_hf_classifier<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, VideoMaeClassifier<B>), CheckpointError> {
-    load_hf_with(dir, None, |w, config| hf_classifier(w, config, device))
+    load_hf_with(dir, None, Kind::Classifier, |w, config, _| {
+        hf_classifier(w, config, device)
+    })
 }
 
 /// Loads a Hugging Face `VideoMAEForPreTraining` folder (`config.json`,
@@ -198,5 +258,7 @@ pub fn load_hf_pretraining<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(VideoMaeConfig, VideoMaePretraining<B>), CheckpointError> {
-    load_hf_with(dir, None, |w, config| hf_pretraining(w, config, device))
+    load_hf_with(dir, None, Kind::Pretraining, |w, config, _| {
+        hf_pretraining(w, config, device)
+    })
 }

@@ -9,17 +9,21 @@
 //!   ([`load_hf`]); tubelet saves its own models in that same layout
 //!   ([`save_hf`]), so transformers loads them too;
 //! - original VideoMAE / VideoMAE V2 `.pth` files ([`load_original`]),
-//!   read by burn-store's pickle parser, which executes nothing.
+//!   read by tubelet's own strict, bounded reader (`pth`): a zip container
+//!   and a pickle interpreter that builds values and executes nothing.
 //!
 //! [`load`] picks the format from the path.
 
 mod hf;
 mod original;
+mod pth;
 mod save;
+mod shapes;
 
 pub use hf::{load_hf, load_hf_classifier, load_hf_pretraining};
 pub use original::{infer_original_config, load_original, original_to_hf_key};
 pub use save::save_hf;
+pub use shapes::{expected_shapes, safetensors_shapes};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,7 @@ use burn::tensor::{Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::config::{ConfigError, VideoMaeConfig};
+use crate::io::{FileError, read_file};
 use crate::model::VideoMaeClassifier;
 use crate::pretrain::VideoMaePretraining;
 
@@ -58,10 +63,9 @@ pub enum CheckpointError {
     /// The config is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Keys do not match the model.
-    #[error(
-        "checkpoint does not match the model: missing {missing:?}, unexpected {unexpected:?}, mis-shaped {mismatched:?}"
-    )]
+    /// Keys do not match the model. The message names the first few of
+    /// each list and counts them; the fields hold them all.
+    #[error("{}", keys_message(missing, unexpected, mismatched))]
     Keys {
         /// Parameters the file lacks.
         missing: Vec<String>,
@@ -70,6 +74,59 @@ pub enum CheckpointError {
         /// `(key, expected shape, found shape)`.
         mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
     },
+}
+
+impl From<FileError> for CheckpointError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io { path, source } => CheckpointError::Io { path, source },
+            FileError::Format { path, message } => CheckpointError::Format { path, message },
+        }
+    }
+}
+
+/// Keys and shapes named in a [`CheckpointError::Keys`] message, per list.
+const KEYS_SHOWN: usize = 5;
+/// Longest key name shown in a message (a hostile file's names are
+/// arbitrary strings).
+const KEY_CHARS: usize = 120;
+
+fn short_key(key: &str) -> String {
+    match key.char_indices().nth(KEY_CHARS) {
+        Some((i, _)) => format!("{}...", &key[..i]),
+        None => key.to_owned(),
+    }
+}
+
+/// "missing 2 (a, b); unexpected 1000 (k0, ..., k4, ...)": the first few
+/// items of each non-empty list and its length, so that a config with
+/// 100,000 layers gives a short message.
+fn keys_message(
+    missing: &[String],
+    unexpected: &[String],
+    mismatched: &[(String, Vec<usize>, Vec<usize>)],
+) -> String {
+    fn list(label: &str, items: Vec<String>, total: usize) -> Option<String> {
+        (total > 0).then(|| {
+            let more = if total > items.len() { ", ..." } else { "" };
+            format!("{label} {total} ({}{more})", items.join(", "))
+        })
+    }
+    let names = |v: &[String]| v.iter().take(KEYS_SHOWN).map(|k| short_key(k)).collect();
+    let shapes = mismatched
+        .iter()
+        .take(KEYS_SHOWN)
+        .map(|(k, want, got)| format!("{}: expected {want:?}, found {got:?}", short_key(k)))
+        .collect();
+    let parts: Vec<String> = [
+        list("missing", names(missing), missing.len()),
+        list("unexpected", names(unexpected), unexpected.len()),
+        list("mis-shaped", shapes, mismatched.len()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("checkpoint does not match the model: {}", parts.join("; "))
 }
 
 /// A loaded model of either kind.
@@ -96,7 +153,18 @@ pub fn load<B: Backend>(
     if is_pth {
         let config = match config {
             Some(c) => c,
-            None => read_config(&path.with_file_name("config.json"))?,
+            None => {
+                let beside = path.with_file_name("config.json");
+                if !beside.exists() {
+                    return Err(CheckpointError::Format {
+                        path: path.into(),
+                        message: "no config.json beside it: an original checkpoint carries no \
+                                  config, put the model's config.json beside it or pass one"
+                            .into(),
+                    });
+                }
+                read_config(&beside)?
+            }
         };
         let model = load_original(path, &config, device)?;
         return Ok((config, model));
@@ -109,12 +177,18 @@ pub fn load<B: Backend>(
     load_hf(dir, config, device)
 }
 
+/// Largest `config.json` read (HF's are a few kB, with labels a few MB).
+const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// Reads and validates a `config.json`; errors name the file.
 fn read_config(path: &Path) -> Result<VideoMaeConfig, CheckpointError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CheckpointError::Io {
+    let format = |message: String| CheckpointError::Format {
         path: path.into(),
-        source,
-    })?;
-    Ok(VideoMaeConfig::from_hf_json(&text)?)
+        message,
+    };
+    let bytes = read_file(path, MAX_CONFIG_BYTES)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| format(format!("not UTF-8: {e}")))?;
+    VideoMaeConfig::from_hf_json(text).map_err(|e| format(e.to_string()))
 }
 
 /// Named tensors, `(shape, values)`.
@@ -141,16 +215,17 @@ impl Weights {
         self.tensors.contains_key(key)
     }
 
+    /// Reads every tensor of a safetensors file. The read takes the file's
+    /// real size, and safetensors checks every tensor's byte length against
+    /// its shape and dtype before any is converted.
     fn from_safetensors(path: &Path) -> Result<Self, CheckpointError> {
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let bytes = read_file(path, u64::MAX)?;
         let format = |message: String| CheckpointError::Format {
             path: path.into(),
             message,
         };
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| format(e.to_string()))?;
+        let st = SafeTensors::deserialize(&bytes)
+            .map_err(|e| format(format!("not a valid safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in st.tensors() {
             let data = view.data();
@@ -192,6 +267,27 @@ impl Weights {
             }
             Some((_, values)) => Some(values),
         }
+    }
+
+    /// Fails with [`CheckpointError::Keys`], before a model is built, unless
+    /// the tensors have exactly the keys and shapes that `config` gives a
+    /// classifier, or a pretraining model when `pretraining` (Hugging Face
+    /// names; `rename` maps them back to the file's own for the error).
+    /// A config that does not fit the file thus never allocates its model.
+    // For `load_original`, which calls it once its reader lands.
+    #[allow(dead_code)]
+    pub(super) fn check_shapes(
+        &self,
+        config: &VideoMaeConfig,
+        pretraining: bool,
+        rename: impl Fn(&str) -> String,
+    ) -> Result<(), CheckpointError> {
+        let found = self
+            .tensors
+            .iter()
+            .map(|(k, (shape, _))| (k.clone(), shape.clone()))
+            .collect();
+        shapes::compare(config, pretraining, &found, rename)
     }
 
     /// Ok when every key was used and found; `rename` maps key names back

@@ -2,8 +2,10 @@
 //! the papers): weights under `model` or `module` (or at the top level),
 //! an optional `_orig_mod.` prefix (`torch.compile`), fused
 //! `attn.qkv.weight` `[3D, D]` split in order q, k, v, and `q_bias` /
-//! `v_bias`. The file is read by burn-store's pickle parser, which builds
-//! tensors and dictionaries and executes no code from the file.
+//! `v_bias`. The file is read by tubelet's own strict, bounded `.pth`
+//! reader (the `pth` module): its pickle interpreter builds tensors and
+//! dictionaries and executes no code from the file; a damaged or crafted
+//! file is an error naming the file and the tensor's key.
 //!
 //! Keys are renamed to Hugging Face's names and loaded by the same strict
 //! code; errors name the file's own keys.
@@ -11,11 +13,13 @@
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
-use burn_store::pytorch::{PytorchError, PytorchReader};
 
 use super::hf::{DECODER_HEAD, hf_classifier, hf_pretraining};
+use super::shapes::compare;
 use super::{CheckpointError, LoadedModel, TensorMap, Weights};
 use crate::config::VideoMaeConfig;
+
+use super::pth::read_state_dict;
 
 /// Block sub-keys: original name, Hugging Face name (fused qkv aside).
 const BLOCK_KEYS: [(&str, &str); 14] = [
@@ -115,58 +119,6 @@ fn hf_to_original_key(key: &str, pretraining: bool) -> String {
     key.to_owned()
 }
 
-/// Reads the state dict of a `.pth` file: under `model`, `module` or
-/// `state_dict` when present, else the top level; `_orig_mod.` and
-/// `module.` (DataParallel) prefixes are removed.
-fn read_state_dict(path: &Path) -> Result<TensorMap, CheckpointError> {
-    let format = |message: String| CheckpointError::Format {
-        path: path.into(),
-        message,
-    };
-    let mut reader = None;
-    for key in ["model", "module", "state_dict"] {
-        match PytorchReader::with_top_level_key(path, key) {
-            Ok(r) => {
-                reader = Some(r);
-                break;
-            }
-            Err(PytorchError::KeyNotFound(_)) => continue,
-            Err(PytorchError::Io(source)) => {
-                return Err(CheckpointError::Io {
-                    path: path.into(),
-                    source,
-                });
-            }
-            // Some layouts report a missing key differently; the plain read
-            // below gives the real error if the file is bad.
-            Err(_) => continue,
-        }
-    }
-    let reader = match reader {
-        Some(r) => r,
-        None => PytorchReader::new(path).map_err(|e| format(e.to_string()))?,
-    };
-    let mut out = TensorMap::new();
-    for (name, snapshot) in reader.into_tensors() {
-        let data = snapshot
-            .to_data()
-            .map_err(|e| format(format!("tensor {name}: {e:?}")))?;
-        let shape = data.shape.to_vec();
-        let values: Vec<f32> = data
-            .convert::<f32>()
-            .to_vec()
-            .map_err(|e| format(format!("tensor {name}: {e:?}")))?;
-        let mut key = name.as_str();
-        for prefix in ["_orig_mod.", "module."] {
-            key = key.strip_prefix(prefix).unwrap_or(key);
-        }
-        if out.insert(key.to_owned(), (shape, values)).is_some() {
-            return Err(format(format!("key {key} appears twice")));
-        }
-    }
-    Ok(out)
-}
-
 /// Renames original keys to Hugging Face's and splits each fused qkv
 /// weight into query, key and value (in that order).
 fn to_hf_names(state: TensorMap) -> TensorMap {
@@ -177,7 +129,7 @@ fn to_hf_names(state: TensorMap) -> TensorMap {
             continue;
         };
         match hf.strip_suffix("qkv.weight") {
-            Some(stem) if shape.len() == 2 && shape[0] == 3 * shape[1] => {
+            Some(stem) if shape.len() == 2 && shape[1].checked_mul(3) == Some(shape[0]) => {
                 let part = values.len() / 3;
                 for (i, name) in ["query", "key", "value"].iter().enumerate() {
                     let v = values[i * part..(i + 1) * part].to_vec();
@@ -208,20 +160,28 @@ pub fn load_original<B: Backend>(
     config.validate()?;
     let state = to_hf_names(read_state_dict(path)?);
     let pretraining = state.contains_key(DECODER_HEAD);
+    let found = state
+        .iter()
+        .map(|(k, (s, _))| (k.clone(), s.clone()))
+        .collect();
     let mut w = Weights::new(state);
+    let config = VideoMaeConfig {
+        // The V2 pretraining encoder always ends with a norm; a classifier
+        // pools with fc_norm when the file has one.
+        use_mean_pooling: !pretraining && !w.contains("videomae.layernorm.weight"),
+        ..config.clone()
+    };
+    if pretraining {
+        config.validate_pretraining()?;
+    }
+    // Keys and shapes first: a config that does not fit the file (a
+    // mistyped or hostile size) fails before its model is allocated.
+    compare(&config, pretraining, &found, |k| {
+        hf_to_original_key(k, pretraining)
+    })?;
     let model = if pretraining {
-        // The V2 pretraining encoder always ends with a norm.
-        let config = VideoMaeConfig {
-            use_mean_pooling: false,
-            ..config.clone()
-        };
         LoadedModel::Pretraining(Box::new(hf_pretraining(&mut w, &config, device)))
     } else {
-        // A classifier pools with fc_norm when the file has one.
-        let config = VideoMaeConfig {
-            use_mean_pooling: !w.contains("videomae.layernorm.weight"),
-            ..config.clone()
-        };
         LoadedModel::Classifier(Box::new(hf_classifier(&mut w, &config, device)))
     };
     w.finish(|k| hf_to_original_key(k, pretraining))?;
@@ -256,7 +216,9 @@ pub fn infer_original_config(
             .take_while(|i| state.contains_key(&format!("{prefix}{i}.layernorm_before.weight")))
             .count()
     };
-    let mlp = |prefix: &str| shape(&format!("{prefix}0.intermediate.dense.weight")).map(|s| s[0]);
+    // `first`, not `[0]`: a file may hold a 0-d tensor under any name.
+    let first = |k: &str| shape(k).and_then(|s| s.first().copied());
+    let mlp = |prefix: &str| first(&format!("{prefix}0.intermediate.dense.weight"));
     let heads = |w: usize| match w {
         192 => 3,
         384 => 6,
@@ -276,21 +238,21 @@ pub fn infer_original_config(
         hidden_size: d,
         num_hidden_layers: depth(enc),
         num_attention_heads: heads(d),
-        intermediate_size: mlp(enc).unwrap_or(4 * d),
+        intermediate_size: mlp(enc).unwrap_or(d.saturating_mul(4)),
         layer_norm_eps: 1e-6,
         fc_norm_eps: 1e-6,
         use_mean_pooling: state.contains_key("fc_norm.weight"),
         qkv_bias: state.contains_key(&format!("{enc}0.attention.attention.q_bias")),
         ..VideoMaeConfig::default()
     };
-    if let Some(s) = shape("classifier.weight") {
-        config.num_labels = s[0];
+    if let Some(n) = first("classifier.weight") {
+        config.num_labels = n;
     }
-    if let Some(s) = shape("encoder_to_decoder.weight") {
-        config.decoder_hidden_size = s[0];
-        config.decoder_num_attention_heads = heads(s[0]);
+    if let Some(n) = first("encoder_to_decoder.weight") {
+        config.decoder_hidden_size = n;
+        config.decoder_num_attention_heads = heads(n);
         config.decoder_num_hidden_layers = depth(dec);
-        config.decoder_intermediate_size = mlp(dec).unwrap_or(4 * s[0]);
+        config.decoder_intermediate_size = mlp(dec).unwrap_or(n.saturating_mul(4));
     }
     config.validate()?;
     Ok(config)

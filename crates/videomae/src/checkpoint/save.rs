@@ -15,6 +15,7 @@ use safetensors::tensor::TensorView;
 
 use super::{CheckpointError, LoadedModel};
 use crate::config::VideoMaeConfig;
+use crate::io::write_atomic;
 use crate::model::{Block, Encoder};
 
 /// Named tensors in HF layout, in the order they are collected.
@@ -98,7 +99,9 @@ impl Export {
 
 /// Saves `model` as a Hugging Face folder in `dir` (created if needed):
 /// `config.json` (the config with `architectures`, and `use_mean_pooling`
-/// set to what the weights hold) and `model.safetensors`.
+/// set to what the weights hold) and `model.safetensors`. A config whose
+/// sizes are not the model's is a [`CheckpointError::Keys`] error and
+/// nothing is written.
 pub fn save_hf<B: Backend>(
     model: &LoadedModel<B>,
     config: &VideoMaeConfig,
@@ -137,6 +140,15 @@ pub fn save_hf<B: Backend>(
             "VideoMAEForPreTraining"
         }
     };
+    // A config that does not describe the model would save a checkpoint
+    // that no loader accepts: refuse it before writing anything.
+    let pretraining = matches!(model, LoadedModel::Pretraining(_));
+    let saved = export
+        .0
+        .iter()
+        .map(|(k, shape, _)| (k.clone(), shape.clone()))
+        .collect();
+    super::shapes::compare(&config, pretraining, &saved, |k| k.to_owned())?;
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| CheckpointError::Io { path, source }
@@ -154,16 +166,13 @@ pub fn save_hf<B: Backend>(
             (k.clone(), view)
         })
         .collect::<Vec<_>>();
-    let weights = dir.join("model.safetensors");
-    let tmp = dir.join(".model.safetensors.tmp");
-    safetensors::serialize_to_file(views, None, &tmp).map_err(|e| CheckpointError::Format {
-        path: tmp.clone(),
-        message: e.to_string(),
+    // Each file is written beside its target and renamed into place, with
+    // the mode File::create gives (safetensors' own temporary file is 0600).
+    write_atomic(&dir.join("model.safetensors"), |tmp| {
+        safetensors::serialize_to_file(views, None, tmp).map_err(|e| e.to_string())
     })?;
-    std::fs::rename(&tmp, &weights).map_err(io(&weights))?;
-    let config_path = dir.join("config.json");
-    let tmp = dir.join(".config.json.tmp");
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &config_path).map_err(io(&config_path))?;
+    write_atomic(&dir.join("config.json"), |tmp| {
+        std::fs::write(tmp, text).map_err(|e| e.to_string())
+    })?;
     Ok(())
 }

@@ -1,0 +1,93 @@
+//! Bounds on a [`VideoMaeConfig`], far above the published sizes (ViT-g:
+//! width 1408, MLP 6144, 40 blocks, 2048 tokens at 16 frames of 224): a
+//! hostile or mistyped `config.json` must not make a loader allocate without
+//! bound (the model, or the position tables built from the config alone),
+//! nor produce NaN from a zero epsilon or a drop rate of 1.
+
+use crate::config::{ConfigError, VideoMaeConfig};
+
+/// Largest accepted input side in pixels.
+pub const MAX_IMAGE_SIZE: usize = 8192;
+/// Largest accepted number of input channels.
+pub const MAX_CHANNELS: usize = 64;
+/// Largest accepted number of frames per clip.
+pub const MAX_FRAMES: usize = 4096;
+/// Largest accepted width (hidden, MLP, decoder sizes); ViT-g's MLP is 6144.
+pub const MAX_WIDTH: usize = 65_536;
+/// Largest accepted depth (encoder or decoder); ViT-g has 40 blocks.
+pub const MAX_LAYERS: usize = 1024;
+/// Largest accepted number of classes.
+pub const MAX_LABELS: usize = 1_000_000;
+/// Largest accepted sinusoid table, tokens x width values (512 MiB of
+/// f32); ViT-g at 16 frames of 224 pixels needs 2.9 million.
+pub const MAX_POSITION_VALUES: usize = 1 << 27;
+
+/// Upper bounds far above ViT-g (and the rates and epsilons in their
+/// ranges): a hostile or mistyped `config.json` must not make the
+/// loader allocate without bound (model, position tables) or produce
+/// NaN from a zero epsilon or a drop rate of 1.
+pub(crate) fn check(config: &VideoMaeConfig) -> Result<(), ConfigError> {
+    let fail = |m: String| Err(ConfigError(m));
+    for (name, v, max) in [
+        ("image_size", config.image_size, MAX_IMAGE_SIZE),
+        ("num_channels", config.num_channels, MAX_CHANNELS),
+        ("num_frames", config.num_frames, MAX_FRAMES),
+        ("hidden_size", config.hidden_size, MAX_WIDTH),
+        ("intermediate_size", config.intermediate_size, MAX_WIDTH),
+        ("decoder_hidden_size", config.decoder_hidden_size, MAX_WIDTH),
+        (
+            "decoder_intermediate_size",
+            config.decoder_intermediate_size,
+            MAX_WIDTH,
+        ),
+        ("num_hidden_layers", config.num_hidden_layers, MAX_LAYERS),
+        (
+            "decoder_num_hidden_layers",
+            config.decoder_num_hidden_layers,
+            MAX_LAYERS,
+        ),
+        ("num_labels", config.num_labels, MAX_LABELS),
+    ] {
+        if v > max {
+            return fail(format!("{name} {v} is above the limit {max}"));
+        }
+    }
+    // The fixed sinusoid tables (tokens x width) are built from the
+    // config alone, not from the weights.
+    let table = config.num_tokens() * config.hidden_size.max(config.decoder_hidden_size);
+    if table > MAX_POSITION_VALUES {
+        return fail(format!(
+            "{} tokens x width {} = {table} position values, above the limit {MAX_POSITION_VALUES}",
+            config.num_tokens(),
+            config.hidden_size.max(config.decoder_hidden_size)
+        ));
+    }
+    for (name, eps) in [
+        ("layer_norm_eps", config.layer_norm_eps),
+        ("fc_norm_eps", config.fc_norm_eps),
+    ] {
+        if !(eps > 0.0 && eps <= 1.0) {
+            return fail(format!("{name} {eps} is not in (0, 1]"));
+        }
+    }
+    for (name, p) in [
+        ("hidden_dropout_prob", config.hidden_dropout_prob),
+        (
+            "attention_probs_dropout_prob",
+            config.attention_probs_dropout_prob,
+        ),
+        ("drop_path_rate", config.drop_path_rate),
+        ("head_dropout", config.head_dropout),
+    ] {
+        if !(0.0..1.0).contains(&p) {
+            return fail(format!("{name} {p} is not in [0, 1)"));
+        }
+    }
+    if !(config.initializer_range.is_finite() && config.initializer_range >= 0.0) {
+        return fail(format!(
+            "initializer_range {} is not a finite value >= 0",
+            config.initializer_range
+        ));
+    }
+    Ok(())
+}
