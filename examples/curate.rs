@@ -27,7 +27,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use tubelet::curation::{
-    CurateOptions, CurationError, FilterConfig, LabelMap, ShardLimits, curate,
+    CurateOptions, CurationError, FilterConfig, LabelMap, Reason, ShardLimits, curate,
 };
 
 /// Curate crawled video metadata into a manifest, VideoMAE lists and shards.
@@ -146,6 +146,16 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         println!(
             "  {} kept records have no media file on disk and are not in the lists",
             o.without_media
+        );
+    }
+    if let Some(outside) = r.reasons.get(&Reason::MediaOutsideRoots) {
+        // Legitimate layouts meet this too: media in a sibling folder of a
+        // CSV/JSONL crawl, a re-ingested manifest, symlinks into a blob store.
+        eprintln!(
+            "warning: {} records were rejected because their media file lies outside the \
+             input folders (media_outside_roots); if those files are yours, allow their \
+             folder with --media-root",
+            outside.any
         );
     }
     if let Some(f) = &o.finetune {

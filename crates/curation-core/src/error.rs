@@ -175,6 +175,39 @@ pub(crate) fn clip(mut message: String) -> String {
     message
 }
 
+/// Largest configuration or label-map file read: far above any real one
+/// (a label map of 100,000 classes is a few megabytes). `--config /dev/zero`
+/// or an endless FIFO would otherwise be read until memory runs out.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// The text of a configuration file, refused with
+/// [`CurationError::Config`] when longer than [`MAX_CONFIG_BYTES`]. Reads at
+/// most one byte more than the limit, so pipes and devices work as long as
+/// they end.
+pub(crate) fn read_config_text(path: &std::path::Path) -> Result<String, CurationError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(CurationError::io(path))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(CurationError::Config {
+            path: path.to_owned(),
+            message: format!(
+                "longer than {} MiB, not a configuration file",
+                MAX_CONFIG_BYTES >> 20
+            ),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| CurationError::Config {
+        path: path.to_owned(),
+        message: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
 /// One ingest error as written in `filter_report.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestFailure {

@@ -75,7 +75,9 @@ pub mod synthetic;
 mod values;
 mod view;
 
-pub use error::{CurationError, IngestError, IngestFailure, InvalidValue, MAX_MESSAGE_CHARS};
+pub use error::{
+    CurationError, IngestError, IngestFailure, InvalidValue, MAX_CONFIG_BYTES, MAX_MESSAGE_CHARS,
+};
 pub use filter::{Filter, FilterConfig, FilterRules, Range, Reason};
 pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};
 pub use output::{LabelClass, LabelIndex, LabelMap, Provenance, Split, split_of};

@@ -166,7 +166,7 @@ impl LabelMap {
     /// Lines file under another name), a JSON value that is neither of the
     /// documented forms. The classes are then checked ([`validate`](Self::validate)).
     pub fn from_file(path: &Path) -> Result<Self, CurationError> {
-        let text = std::fs::read_to_string(path).map_err(CurationError::io(path))?;
+        let text = crate::error::read_config_text(path)?;
         let bad = |message: String| CurationError::Config {
             path: path.to_owned(),
             message,

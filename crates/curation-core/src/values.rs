@@ -11,16 +11,44 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use crate::hashtag::{Hashtag, HashtagVisitor};
 use crate::record::SourceRef;
 
-/// `tags`: a list of strings (`null` entries dropped) or `null`.
-pub(crate) struct StringsVisitor<'n> {
+/// A list field whose entries are read by `S` (`None`: an entry dropped,
+/// such as `null`), or `null`: `tags` and `hashtags`.
+pub(crate) struct ListVisitor<'n, S> {
+    /// The field, named in errors.
     pub(crate) name: &'n str,
+    /// What the entries are, for "a list of ..." in errors.
+    what: &'static str,
+    /// The reader of one entry, given the field name.
+    elem: fn(&'n str) -> S,
 }
 
-impl<'de> Visitor<'de> for StringsVisitor<'_> {
-    type Value = Option<Vec<Cow<'de, str>>>;
+/// `tags`: a list of strings (`null` entries dropped) or `null`.
+pub(crate) fn strings_visitor(name: &str) -> ListVisitor<'_, StrElem<'_>> {
+    ListVisitor {
+        name,
+        what: "strings",
+        elem: |name| StrElem { name },
+    }
+}
+
+/// `hashtags`: a list of hashtags (empty and `null` entries dropped) or
+/// `null`.
+pub(crate) fn hashtags_visitor(name: &str) -> ListVisitor<'_, HashtagElem<'_>> {
+    ListVisitor {
+        name,
+        what: "hashtags",
+        elem: |name| HashtagElem { name },
+    }
+}
+
+impl<'de, 'n, S, T> Visitor<'de> for ListVisitor<'n, S>
+where
+    S: DeserializeSeed<'de, Value = Option<T>>,
+{
+    type Value = Option<Vec<T>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a list of strings for field `{}`", self.name)
+        write!(f, "a list of {} for field `{}`", self.what, self.name)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -30,14 +58,14 @@ impl<'de> Visitor<'de> for StringsVisitor<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(s) = seq.next_element_seed(StrElem { name: self.name })? {
-            out.extend(s);
+        while let Some(x) = seq.next_element_seed((self.elem)(self.name))? {
+            out.extend(x);
         }
         Ok(Some(out))
     }
 }
 
-struct StrElem<'n> {
+pub(crate) struct StrElem<'n> {
     name: &'n str,
 }
 
@@ -71,34 +99,7 @@ impl<'de> Visitor<'de> for StrElem<'_> {
     }
 }
 
-/// `hashtags`: a list of hashtags (empty and `null` entries dropped) or
-/// `null`.
-pub(crate) struct HashtagsVisitor<'n> {
-    pub(crate) name: &'n str,
-}
-
-impl<'de> Visitor<'de> for HashtagsVisitor<'_> {
-    type Value = Option<Vec<Hashtag>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a list of hashtags for field `{}`", self.name)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(h) = seq.next_element_seed(HashtagElem { name: self.name })? {
-            out.extend(h);
-        }
-        Ok(Some(out))
-    }
-}
-
-struct HashtagElem<'n> {
+pub(crate) struct HashtagElem<'n> {
     name: &'n str,
 }
 

@@ -17,7 +17,7 @@ use crate::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
 use crate::filter::FilterFields;
 use crate::hashtag::{Hashtag, for_each_hashtag, push_unique, with_normalized};
 use crate::record::{Extras, SourceRef, VideoRecord};
-use crate::values::{HashtagsVisitor, SourceVisitor, StringsVisitor};
+use crate::values::{SourceVisitor, hashtags_visitor, strings_visitor};
 
 /// The deepest nesting of arrays and objects a record may hold, counting the
 /// record object itself. Unknown values are copied verbatim into the
@@ -418,11 +418,9 @@ impl<'de> DeserializeSeed<'de> for ValSeed<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
         match self.key.kind() {
-            Kind::Strings => Ok(Val::Strings(
-                d.deserialize_any(StringsVisitor { name: self.name })?,
-            )),
+            Kind::Strings => Ok(Val::Strings(d.deserialize_any(strings_visitor(self.name))?)),
             Kind::Hashtags => Ok(Val::Hashtags(
-                d.deserialize_any(HashtagsVisitor { name: self.name })?,
+                d.deserialize_any(hashtags_visitor(self.name))?,
             )),
             Kind::Source => Ok(Val::Source(
                 d.deserialize_any(SourceVisitor { name: self.name })?,

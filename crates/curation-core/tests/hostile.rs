@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use curation_core::ingest::{RecordBatches, discover_inputs};
 use curation_core::{
-    CurateOptions, CurationError, FilterConfig, IngestError, LabelMap, MAX_NESTING, Range, Reason,
-    ShardLimits, VideoRecord, curate,
+    CurateOptions, CurationError, FilterConfig, IngestError, LabelMap, MAX_CONFIG_BYTES,
+    MAX_NESTING, Range, Reason, ShardLimits, VideoRecord, curate,
 };
 
 fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
@@ -211,7 +211,8 @@ fn a_failed_run_leaves_no_tmp_files() {
     let mut opts = CurateOptions::new(vec![input], &out);
     opts.shards = Some(ShardLimits::default());
     opts.label_map = Some(LabelMap::from_names(&["x"]));
-    assert!(curate(&opts, &mut |_| {}).is_err());
+    let e = curate(&opts, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("shards"), "{e}");
     assert_eq!(tmp_files(&out), Vec::<PathBuf>::new());
 }
 
@@ -585,7 +586,7 @@ fn messages_quoting_huge_values_stay_short() {
         assert!(
             msg.len() < 1000 && msg.contains("bytes in all"),
             "{}",
-            &msg[..1000.min(msg.len())]
+            msg.chars().take(1000).collect::<String>()
         );
     }
 }
@@ -623,4 +624,42 @@ fn symlinks_out_of_an_input_folder_are_not_followed() {
     assert!(!manifest.contains("private"));
     // own, deep (via sub) and deep again via the inner link (a duplicate id).
     assert_eq!(s.report.records_read, 3);
+}
+
+/// A config or label map that never ends (`/dev/zero`, an endless FIFO) or
+/// is absurdly long is refused after a bounded read, not read until memory
+/// runs out. A sparse file one byte over the limit stands in for both.
+#[test]
+fn config_and_label_map_reads_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "filters.toml",
+        "filters.json",
+        "label_map.json",
+        "labels.txt",
+    ] {
+        let p = dir.path().join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .set_len(MAX_CONFIG_BYTES + 1)
+            .unwrap();
+        let e = if name.starts_with("filters") {
+            FilterConfig::from_file(&p).unwrap_err()
+        } else {
+            LabelMap::from_file(&p).unwrap_err()
+        };
+        let CurationError::Config { path, message } = &e else {
+            panic!("{name}: {e:?}");
+        };
+        assert_eq!(path, &p);
+        assert_eq!(message, "longer than 16 MiB, not a configuration file");
+    }
+    // Invalid UTF-8 names the offset instead of a bare I/O error.
+    let p = write(dir.path(), "bad.toml", b"min_duration = 1\n\xff");
+    let e = FilterConfig::from_file(&p).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("not UTF-8 text (invalid byte at offset 17)"),
+        "{e}"
+    );
 }

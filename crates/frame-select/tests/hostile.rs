@@ -86,6 +86,108 @@ fn a_truncated_mp4_is_reported_as_damaged_with_decoded_and_announced_counts() {
     assert!(d.damaged && d.frames_decoded == n && d.frames_announced == Some(100));
 }
 
+/// A cut copied without re-encoding (`ffmpeg -ss 1.1 -i in.mp4 -c copy`)
+/// starts at the keyframe before 1.1 s and hides the frames up to the cut
+/// with an edit list: the container lists every stored sample (95), FFmpeg
+/// shows 62. The file is whole; before packets marked for discarding were
+/// counted it was reported as 33 frames short.
+#[test]
+fn an_edit_list_cut_is_not_reported_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let gop = dir.path().join("gop.mp4");
+    let cut = dir.path().join("cut.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=duration=6:size=320x240:rate=30",
+        "-c:v",
+        "libx264",
+        "-threads",
+        "1",
+        "-g",
+        "60",
+        "-bf",
+        "3",
+        "-pix_fmt",
+        "yuv420p",
+        gop.to_str().unwrap(),
+    ]);
+    common::ffmpeg(&[
+        "-ss",
+        "1.1",
+        "-i",
+        gop.to_str().unwrap(),
+        "-t",
+        "2",
+        "-c",
+        "copy",
+        cut.to_str().unwrap(),
+    ]);
+    let shown = common::ffprobe_frame_count(&cut);
+    let d = detect_scenes(&cut, &DetectorConfig::default())
+        .unwrap()
+        .damage;
+    assert_eq!(d.frames_decoded, shown);
+    let stored = d.frames_announced.unwrap();
+    assert!(stored > shown, "no edit list to test: {d:?}");
+    assert_eq!(d.discarded_packets, stored - shown, "{d:?}");
+    assert!(!d.damaged, "{d:?}");
+
+    // Half of the same cut is still damaged.
+    let half = dir.path().join("half.mp4");
+    common::ffmpeg(&[
+        "-i",
+        cut.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        dir.path().join("fast.mp4").to_str().unwrap(),
+    ]);
+    truncate_to_half(&dir.path().join("fast.mp4"), &half);
+    let d = detect_scenes(&half, &DetectorConfig::default())
+        .unwrap()
+        .damage;
+    assert!(d.damaged, "{d:?}");
+}
+
+/// yt-dlp merges video and audio into WebM/Matroska, which states no
+/// video stream duration, only the file's: with 0.4 s more audio than its
+/// 3 s of video, the file's duration announced 102 frames for 90 and the
+/// intact file was reported damaged. The per-stream `DURATION` tag is the
+/// video's own.
+#[test]
+fn a_webm_with_longer_audio_is_not_reported_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let webm = dir.path().join("av.webm");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=duration=3:size=160x120:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=3.4",
+        "-c:v",
+        "libvpx-vp9",
+        "-b:v",
+        "100k",
+        "-c:a",
+        "libopus",
+        webm.to_str().unwrap(),
+    ]);
+    let info = probe(&webm).unwrap();
+    assert!((info.duration_s.unwrap() - 3.0).abs() < 0.05, "{info:?}");
+    let d = detect_scenes(&webm, &DetectorConfig::default())
+        .unwrap()
+        .damage;
+    assert_eq!(d.frames_decoded, 90);
+    assert_eq!(d.announced_from.as_deref(), Some("duration"));
+    assert!(!d.damaged, "{d:?}");
+}
+
 #[test]
 fn a_truncated_video_is_flagged_in_the_selection_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,6 +229,20 @@ fn a_truncated_video_is_flagged_in_the_selection_report() {
     assert_eq!(second["damage"]["frames_announced"], 100);
 }
 
+/// One refused setting: the field its error names, and the edit that sets it.
+type Case<'a, C> = (&'a str, fn(&mut C));
+
+/// Each `(field, edit)` applied to `C::default()` is refused by `check`
+/// with an error naming the field.
+fn each_refused<C: Default>(cases: &[Case<'_, C>], check: impl Fn(C) -> Result<(), String>) {
+    for (field, edit) in cases {
+        let mut c = C::default();
+        edit(&mut c);
+        let err = check(c).expect_err(field);
+        assert!(err.contains(field), "{field}: {err}");
+    }
+}
+
 #[test]
 fn non_finite_and_out_of_range_detector_settings_are_refused_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,50 +257,16 @@ fn non_finite_and_out_of_range_detector_settings_are_refused_naming_the_field() 
         assert!(matches!(err, VideoError::BadRequest { .. }), "{err}");
         assert!(err.to_string().contains("content.threshold"), "{err}");
     }
-    let bad_adaptive = [
-        (
-            AdaptiveConfig {
-                adaptive_threshold: f64::NAN,
-                ..Default::default()
-            },
-            "adaptive_threshold",
-        ),
-        (
-            AdaptiveConfig {
-                min_content_val: -1.0,
-                ..Default::default()
-            },
-            "min_content_val",
-        ),
-        (
-            AdaptiveConfig {
-                window_width: 0,
-                ..Default::default()
-            },
-            "window_width",
-        ),
-        (
-            AdaptiveConfig {
-                window_width: usize::MAX,
-                ..Default::default()
-            },
-            "window_width",
-        ),
-        (
-            AdaptiveConfig {
-                weights: ComponentWeights {
-                    delta_hue: f64::NAN,
-                    ..ComponentWeights::DEFAULT
-                },
-                ..Default::default()
-            },
-            "weights.delta_hue",
-        ),
-    ];
-    for (c, field) in bad_adaptive {
-        let err = DetectorConfig::Adaptive(c).validate().unwrap_err();
-        assert!(err.contains(field), "{err}");
-    }
+    each_refused::<AdaptiveConfig>(
+        &[
+            ("adaptive_threshold", |c| c.adaptive_threshold = f64::NAN),
+            ("min_content_val", |c| c.min_content_val = -1.0),
+            ("window_width", |c| c.window_width = 0),
+            ("window_width", |c| c.window_width = usize::MAX),
+            ("weights.delta_hue", |c| c.weights.delta_hue = f64::NAN),
+        ],
+        |c| DetectorConfig::Adaptive(c).validate(),
+    );
     let zero = ContentConfig {
         weights: ComponentWeights {
             delta_hue: 0.0,
@@ -257,46 +339,20 @@ fn every_numeric_selection_field_is_checked_and_named() {
 
 #[test]
 fn detector_configs_are_checked() {
-    for (c, field) in [
-        (
-            HogConfig {
-                scale: f64::NAN,
-                ..Default::default()
-            },
-            "scale",
-        ),
-        (
-            HogConfig {
-                scale: 0.5,
-                ..Default::default()
-            },
-            "scale",
-        ),
-        (
-            HogConfig {
-                hit_threshold: f32::INFINITY,
-                ..Default::default()
-            },
-            "hit_threshold",
-        ),
-        (
-            HogConfig {
-                max_levels: 0,
-                ..Default::default()
-            },
-            "max_levels",
-        ),
-        (
-            HogConfig {
-                max_width: Some(0),
-                ..Default::default()
-            },
-            "max_width",
-        ),
-    ] {
-        let err = HogPeopleDetector::try_new(c).expect_err("refused");
-        assert!(err.to_string().contains(field), "{err}");
-    }
+    each_refused::<HogConfig>(
+        &[
+            ("scale", |c| c.scale = f64::NAN),
+            ("scale", |c| c.scale = 0.5),
+            ("hit_threshold", |c| c.hit_threshold = f32::INFINITY),
+            ("max_levels", |c| c.max_levels = 0),
+            ("max_width", |c| c.max_width = Some(0)),
+        ],
+        |c| {
+            HogPeopleDetector::try_new(c)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+    );
     // Unchecked, a NaN scale scans one level instead of looping or
     // panicking.
     let d = HogPeopleDetector::new(HogConfig {
@@ -309,38 +365,15 @@ fn detector_configs_are_checked() {
             .unwrap()
             .is_empty()
     );
-    for (c, field) in [
-        (
-            YoloConfig {
-                confidence: f32::NAN,
-                ..Default::default()
-            },
-            "confidence",
-        ),
-        (
-            YoloConfig {
-                iou: -0.5,
-                ..Default::default()
-            },
-            "iou",
-        ),
-        (
-            YoloConfig {
-                image_size: 641,
-                ..Default::default()
-            },
-            "image_size",
-        ),
-        (
-            YoloConfig {
-                max_detections: 0,
-                ..Default::default()
-            },
-            "max_detections",
-        ),
-    ] {
-        assert!(c.validate().unwrap_err().contains(field));
-    }
+    each_refused::<YoloConfig>(
+        &[
+            ("confidence", |c| c.confidence = f32::NAN),
+            ("iou", |c| c.iou = -0.5),
+            ("image_size", |c| c.image_size = 641),
+            ("max_detections", |c| c.max_detections = 0),
+        ],
+        |c| c.validate(),
+    );
     assert!(YoloConfig::default().validate().is_ok());
     assert!(HogConfig::default().validate().is_ok());
 }

@@ -80,21 +80,16 @@ impl ConsolidationConfig {
     /// and infinities refused: every comparison with NaN fails, which would
     /// silently turn a rule off).
     pub fn validate(&self) -> Result<(), HashtagError> {
-        if !(0.0..=1.0).contains(&self.jaccard) {
-            return Err(HashtagError::config(
-                "consolidation.jaccard",
-                self.jaccard,
-                "must lie in [0, 1]",
-            ));
-        }
-        if !(-1.0..=1.0).contains(&self.npmi) {
-            return Err(HashtagError::config(
-                "consolidation.npmi",
-                self.npmi,
-                "must lie in [-1, 1]",
-            ));
-        }
-        Ok(())
+        HashtagError::check_in(
+            0.0..=1.0,
+            &[("consolidation.jaccard", self.jaccard)],
+            "must lie in [0, 1]",
+        )?;
+        HashtagError::check_in(
+            -1.0..=1.0,
+            &[("consolidation.npmi", self.npmi)],
+            "must lie in [-1, 1]",
+        )
     }
 
     /// Whether `a` and `b` should be one group, and why (synonym table

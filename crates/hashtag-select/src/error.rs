@@ -87,6 +87,21 @@ impl HashtagError {
         HashtagError::Config(format!("{field} = {value}: {expected}"))
     }
 
+    /// Checks that each `(field, value)` lies in `range` (NaN and
+    /// infinities outside a finite range never do: every comparison with NaN
+    /// fails, which would silently turn a rule off), naming the first that
+    /// does not, with `expected` as the reason.
+    pub(crate) fn check_in(
+        range: std::ops::RangeInclusive<f64>,
+        fields: &[(&str, f64)],
+        expected: &str,
+    ) -> Result<(), Self> {
+        match fields.iter().find(|(_, x)| !range.contains(x)) {
+            Some(&(name, x)) => Err(HashtagError::config(name, x, expected)),
+            None => Ok(()),
+        }
+    }
+
     /// A `Malformed` error.
     pub(crate) fn malformed(
         path: impl Into<PathBuf>,

@@ -51,13 +51,11 @@ impl SelectConfig {
     /// Checks every threshold: shares lie in [0, 1] (NaN and infinities
     /// refused), each error naming the field.
     pub fn validate(&self) -> Result<(), HashtagError> {
-        if !(0.0..=1.0).contains(&self.style_min_share) {
-            return Err(HashtagError::config(
-                "style_min_share",
-                self.style_min_share,
-                "must be a share in [0, 1]",
-            ));
-        }
+        HashtagError::check_in(
+            0.0..=1.0,
+            &[("style_min_share", self.style_min_share)],
+            "must be a share in [0, 1]",
+        )?;
         self.consolidation.validate()
     }
 }

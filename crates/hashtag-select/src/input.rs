@@ -8,10 +8,32 @@ use serde_json::Value;
 
 use crate::error::HashtagError;
 
+/// Largest label list, table or saved state read whole: far above real
+/// ones (a views table of ten million tags is a few hundred megabytes),
+/// and a bound for `/dev/zero` or an endless FIFO given by mistake, which
+/// would otherwise be read until memory runs out.
+pub const MAX_TEXT_BYTES: u64 = 1 << 30;
+
 /// Reads `path` as UTF-8; invalid bytes are a `Malformed` error naming the
-/// line they are on (not a bare "stream did not contain valid UTF-8").
+/// line they are on (not a bare "stream did not contain valid UTF-8"), and
+/// more than [`MAX_TEXT_BYTES`] a `Malformed` error too.
 pub(crate) fn read_text(path: &Path) -> Result<String, HashtagError> {
-    let bytes = std::fs::read(path).map_err(HashtagError::io(path))?;
+    read_text_capped(path, MAX_TEXT_BYTES)
+}
+
+fn read_text_capped(path: &Path, limit: u64) -> Result<String, HashtagError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(HashtagError::io(path))?;
+    if bytes.len() as u64 > limit {
+        return Err(HashtagError::malformed(
+            path,
+            None,
+            format!("longer than {limit} bytes: not a label, table or state file"),
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = line_at(e.as_bytes(), at);
@@ -145,6 +167,22 @@ pub(crate) fn whole_number(v: &Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file that never ends is refused after `limit + 1` bytes.
+    #[cfg(unix)]
+    #[test]
+    fn endless_input_is_refused_after_the_limit() {
+        let e = read_text_capped(Path::new("/dev/zero"), 1000).unwrap_err();
+        assert!(
+            matches!(&e, HashtagError::Malformed { line: None, message, .. }
+                if message == "longer than 1000 bytes: not a label, table or state file"),
+            "{e:?}"
+        );
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("labels.txt");
+        std::fs::write(&p, "x".repeat(1000)).unwrap();
+        assert_eq!(read_text_capped(&p, 1000).unwrap().len(), 1000);
+    }
 
     #[test]
     fn members_and_lines() {

@@ -66,6 +66,7 @@ pub use adaptive::{AdaptiveConfig, AdaptiveLoop, CrawlRequest, TagObservation};
 pub use consolidate::{ConsolidationConfig, MergeReason};
 pub use error::HashtagError;
 pub use groups::{ActionGroup, SelectConfig, Selection, select_groups};
+pub use input::MAX_TEXT_BYTES;
 pub use rules::{Candidate, CandidateSet, Provenance, Rule, RuleConfig, UngroupedLabel};
 pub use stats::{GateDecision, StatsConfig, TagStats, TagViews, ViewsGate};
 pub use tables::{StyleTable, SynonymTable};

@@ -62,7 +62,19 @@ fn labels_txt_beside_the_output_is_refused() {
     // The same folder reached another way (`./`, `sub/..`) is the same file.
     let twisted = d.path().join("sub/../groups.json");
     let plan = OutputPlan::new(&twisted).unwrap();
-    assert!(plan.check_inputs([("--labels", labels.as_path())]).is_err());
+    assert!(collides(
+        plan.check_inputs([("--labels", labels.as_path())])
+    ));
+}
+
+/// The result is an [`HashtagError::OutputCollision`].
+fn collides(r: Result<(), HashtagError>) -> bool {
+    matches!(r, Err(HashtagError::OutputCollision { .. }))
+}
+
+/// The result is a [`HashtagError::Config`] whose message contains `text`.
+fn config_err<T: std::fmt::Debug>(r: Result<T, HashtagError>, text: &str) -> bool {
+    matches!(&r, Err(HashtagError::Config(m)) if m.contains(text))
 }
 
 #[test]
@@ -81,17 +93,17 @@ fn out_equal_to_an_input_is_refused_by_name_symlink_and_hard_link() {
     ));
     let link = d.path().join("link.json");
     std::os::unix::fs::symlink(&posts, &link).unwrap();
-    assert!(check(&link).is_err(), "a symlink to an input");
+    assert!(collides(check(&link)), "a symlink to an input");
     let hard = d.path().join("hard.json");
     std::fs::hard_link(&posts, &hard).unwrap();
-    assert!(check(&hard).is_err(), "a hard link to an input");
+    assert!(collides(check(&hard)), "a hard link to an input");
     // The temporary file of an output is an output too.
     let tmp_target = d.path().join("posts");
     std::fs::rename(&posts, d.path().join("posts.tmp")).unwrap();
     let e = OutputPlan::new(&tmp_target)
         .unwrap()
         .check_inputs([("--posts", d.path().join("posts.tmp").as_path())]);
-    assert!(e.is_err(), "{e:?}");
+    assert!(collides(e), "the output's temporary file is an input");
     // An unrelated name is fine.
     let posts2 = d.path().join("posts.tmp");
     assert!(
@@ -113,9 +125,9 @@ fn outputs_read_back_from_an_input_folder_are_refused() {
             .check_inputs([("--posts", crawl.as_path())])
     };
     // The next run's walk would read these as posts.
-    assert!(check("groups.jsonl").is_err());
-    assert!(check("groups.csv").is_err());
-    assert!(check("groups.info.json").is_err());
+    assert!(collides(check("groups.jsonl")));
+    assert!(collides(check("groups.csv")));
+    assert!(collides(check("groups.info.json")));
     // A folder walk reads no other `.json`, nor labels.txt.
     assert!(check("groups.json").is_ok());
 }
@@ -129,9 +141,18 @@ fn out_named_like_a_side_output_or_a_folder_is_refused() {
             Err(HashtagError::OutputCollision { .. })
         ));
     }
-    assert!(OutputPlan::new(d.path()).is_err(), "an existing folder");
-    assert!(OutputPlan::new(Path::new("")).is_err());
-    assert!(OutputPlan::new(Path::new("out/")).is_err());
+    assert!(
+        config_err(
+            OutputPlan::new(d.path()),
+            "is a folder; name the groups file"
+        ),
+        "an existing folder"
+    );
+    assert!(config_err(OutputPlan::new(Path::new("")), "--out is empty"));
+    assert!(config_err(
+        OutputPlan::new(Path::new("out/")),
+        "must name a file, not a folder"
+    ));
 }
 
 #[test]
@@ -192,7 +213,11 @@ fn a_failed_write_keeps_the_earlier_outputs_and_leaves_no_tmp() {
     // The label map's temporary file cannot be created.
     std::fs::create_dir(d.path().join("label_map.json.tmp")).unwrap();
     let other = select(&["tango dancing"], &[("tango", 9_000_000)]);
-    assert!(other.write(&out).is_err());
+    let e = other.write(&out);
+    assert!(
+        matches!(&e, Err(HashtagError::Io { path, .. }) if path.ends_with("label_map.json.tmp")),
+        "{e:?}"
+    );
     let after: Vec<Vec<u8>> = ["groups.json", "label_map.json", "labels.txt"]
         .iter()
         .map(|n| std::fs::read(d.path().join(n)).unwrap())
@@ -212,7 +237,8 @@ fn a_failed_write_keeps_the_earlier_outputs_and_leaves_no_tmp() {
     std::fs::remove_dir(d.path().join("label_map.json.tmp")).unwrap();
     std::fs::remove_file(d.path().join("labels.txt")).unwrap();
     std::fs::create_dir(d.path().join("labels.txt")).unwrap();
-    assert!(other.write(&out).is_err());
+    let e = other.write(&out);
+    assert!(config_err(e, "labels.txt is a folder"));
     assert_eq!(std::fs::read(&out).unwrap(), before[0]);
 }
 
@@ -524,6 +550,15 @@ fn simulator_knobs_are_checked_not_panicked_on() {
         ..PlatformConfig::default()
     };
     assert!(run(&p, Method::Static, 100, &AdaptiveConfig::default()).is_ok());
+    // Huge request sizes are valid (at least 1) and must not overflow the
+    // round size: the budget caps what is crawled.
+    let huge = AdaptiveConfig {
+        request_posts: u64::MAX,
+        probe_posts: u64::MAX,
+        ..AdaptiveConfig::default()
+    };
+    let r = run(&PlatformConfig::default(), Method::Adaptive, 500, &huge).unwrap();
+    assert!(r.crawled > 0 && r.crawled <= 500, "{r:?}");
 }
 
 fn saved_loop(dir: &Path) -> (AdaptiveLoop, PathBuf) {

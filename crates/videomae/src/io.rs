@@ -35,34 +35,48 @@ pub enum FileError {
     },
 }
 
-/// The whole of a regular file, at most `limit` bytes. A folder, a FIFO or
-/// a device is an error (a device such as `/dev/urandom` never ends), and
-/// the read stops at the size the file had when opened.
-pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+/// A regular file opened for reading, with its size when opened. A
+/// folder, a FIFO or a device is an error: a device such as
+/// `/dev/urandom` never ends and a FIFO has no size to bound reads by.
+/// Every reader of the crate opens files through this, so that each read
+/// can be bounded by the size returned.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), FileError> {
     let io = |source| FileError::Io {
         path: path.into(),
         source,
     };
-    let format = |message: String| FileError::Format {
+    let format = |message: &str| FileError::Format {
         path: path.into(),
-        message,
+        message: message.into(),
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {
-        return Err(format("is a folder, not a file".into()));
+        return Err(format("is a folder, not a file"));
     }
     if !meta.is_file() {
-        return Err(format("is not a regular file (a FIFO or a device?)".into()));
+        return Err(format("is not a regular file (a FIFO or a device?)"));
     }
-    if meta.len() > limit {
-        return Err(format(format!(
-            "{} bytes, above the limit of {limit}",
-            meta.len()
-        )));
+    Ok((file, meta.len()))
+}
+
+/// The whole of a regular file ([`open_regular`]), at most `limit` bytes;
+/// the read stops at the size the file had when opened.
+pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    let (file, len) = open_regular(path)?;
+    if len > limit {
+        return Err(FileError::Format {
+            path: path.into(),
+            message: format!("{len} bytes, above the limit of {limit}"),
+        });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(meta.len()).read_to_end(&mut bytes).map_err(io)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(len)
+        .read_to_end(&mut bytes)
+        .map_err(|source| FileError::Io {
+            path: path.into(),
+            source,
+        })?;
     Ok(bytes)
 }
 

@@ -91,3 +91,61 @@ pub(crate) fn check(config: &VideoMaeConfig) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The limits must never refuse a real model: every published preset
+    /// (ViT-S to ViT-g) as a classifier and a pretraining model, at the
+    /// clip sizes used for pretraining and fine-tuning (16 to 64 frames,
+    /// 224 to 448 pixels and beyond).
+    #[test]
+    fn published_presets_at_fine_tuning_sizes_pass() {
+        for (name, preset) in [
+            ("small", VideoMaeConfig::small()),
+            ("base", VideoMaeConfig::base()),
+            ("large", VideoMaeConfig::large()),
+            ("huge", VideoMaeConfig::huge()),
+            ("giant", VideoMaeConfig::giant()),
+        ] {
+            let sides: &[usize] = if preset.patch_size == 14 {
+                &[224, 336, 448, 518]
+            } else {
+                &[224, 320, 384, 448, 512]
+            };
+            for &image_size in sides {
+                for num_frames in [8, 16, 32, 64] {
+                    let c = VideoMaeConfig {
+                        image_size,
+                        num_frames,
+                        ..preset.clone()
+                    }
+                    .with_labels(710);
+                    let what = format!("{name} {num_frames}x{image_size}");
+                    c.validate().unwrap_or_else(|e| panic!("{what}: {e}"));
+                    c.validate_pretraining()
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_just_over_the_limit_is_refused_by_name() {
+        // 8192 / 16 = 512 tokens a side, 2 slices: 524,288 tokens; at
+        // width 512 that is 2^28 values, twice the limit.
+        let c = VideoMaeConfig {
+            image_size: 8192,
+            num_frames: 4,
+            hidden_size: 512,
+            num_attention_heads: 8,
+            ..VideoMaeConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("524288 tokens x width 512 = 268435456 position values"),
+            "{e}"
+        );
+    }
+}

@@ -7,10 +7,6 @@
 //! cases (64 by default); a longer run:
 //! `PROPTEST_CASES=100000 cargo test -p videomae --test api_hostile fuzz`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::path::{Path, PathBuf};
-
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use proptest::prelude::*;
@@ -22,46 +18,15 @@ use videomae::io::{parse_inputs, write_safetensors};
 use videomae::model::VideoMaeClassifier;
 use videomae::pretrain::{PretrainMasks, VideoMaePretraining};
 
+mod common;
+use common::{Counting, allocated_by, cases, fixture, mutate};
+#[cfg(unix)]
+use common::{mode, new_file_mode};
+
 type B = Flex;
-
-/// Counts the bytes each thread allocates, so a test can assert that a
-/// reader or loader allocated a bounded amount (tests run in parallel
-/// threads, so a global count would mix them).
-struct Counting;
-
-thread_local! {
-    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.with(|a| a.set(a.get().saturating_add(layout.size())));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.with(|a| a.set(a.get().saturating_add(new_size)));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Bytes this thread allocates while running `f` (a sum, frees ignored).
-fn allocated_by<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATED.with(Cell::get);
-    let out = f();
-    (out, ALLOCATED.with(Cell::get) - before)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// A tiny config: 4 frames of 32 x 32, 8 tokens.
 fn tiny() -> VideoMaeConfig {
@@ -141,7 +106,10 @@ fn pretraining_rejects_masks_for_another_batch_or_size() {
         num_channels: 1,
         ..config
     };
-    assert!(grey.validate_pretraining().unwrap_err().0.contains("3"));
+    assert_eq!(
+        grey.validate_pretraining().unwrap_err().0,
+        "num_channels 1: pretraining needs 3 (RGB, ImageNet statistics)"
+    );
     let model = VideoMaePretraining::<B>::init(&grey, &Default::default());
     let err = model
         .try_forward(zeros([1, 4, 1, 32, 32]), &one)
@@ -301,21 +269,6 @@ fn unclear_file_system_messages_are_replaced() {
     );
 }
 
-/// The mode `File::create` gives a new file here (0666 less the umask).
-#[cfg(unix)]
-fn new_file_mode(dir: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    let probe = dir.join("probe");
-    std::fs::File::create(&probe).unwrap();
-    std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
 #[cfg(unix)]
 #[test]
 fn written_files_get_the_mode_of_a_new_file() {
@@ -371,32 +324,15 @@ fn a_header_claiming_huge_tensors_allocates_nothing_of_that_size() {
     assert!(err.contains("exceeds the file"), "{err}");
 }
 
-/// A valid file's bytes, damaged one of four ways.
-fn mutate(valid: &[u8], kind: u8, at: usize, byte: u8, len: u64, splice: &[u8]) -> Vec<u8> {
-    let mut b = valid.to_vec();
-    let at = at % b.len();
-    match kind % 4 {
-        0 => b[at] ^= byte.max(1),
-        1 => b.truncate(at),
-        2 => {
-            b.splice(at..at, splice.iter().copied());
-        }
-        _ => b[..8].copy_from_slice(&len.to_le_bytes()),
+/// [`mutate`], with a fourth kind that writes `len` over the safetensors
+/// header length.
+fn damage(valid: &[u8], kind: u8, at: usize, byte: u8, len: u64, splice: &[u8]) -> Vec<u8> {
+    if kind % 4 == 3 {
+        let mut b = valid.to_vec();
+        b[..8].copy_from_slice(&len.to_le_bytes());
+        return b;
     }
-    b
-}
-
-fn cases() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig {
-        cases,
-        // Failures print their inputs; there is no source tree to save to.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    mutate(valid, kind, at, byte, splice)
 }
 
 proptest! {
@@ -409,7 +345,7 @@ proptest! {
     fn fuzz_input_reader(kind in 0u8..5, at in any::<usize>(), byte in any::<u8>(),
                          len in any::<u64>(), splice in prop::collection::vec(any::<u8>(), 0..64)) {
         let valid = std::fs::read(fixture("pretrain_tiny/inputs.safetensors")).unwrap();
-        let bytes = if kind == 4 { splice.clone() } else { mutate(&valid, kind, at, byte, len, &splice) };
+        let bytes = if kind == 4 { splice.clone() } else { damage(&valid, kind, at, byte, len, &splice) };
         let (result, allocated) = allocated_by(|| parse_inputs(&bytes));
         prop_assert!(allocated <= 4 * bytes.len() + (1 << 20), "{} bytes", allocated);
         if let Ok(inputs) = result {
@@ -430,7 +366,7 @@ proptest! {
         let bytes = match kind {
             3 => splice.clone(),
             // The header-length mutation means nothing for JSON.
-            k => mutate(&valid, k % 3, at, byte, 0, &splice),
+            k => mutate(&valid, k % 3, at, byte, &splice),
         };
         let text = String::from_utf8_lossy(&bytes);
         if let Ok(config) = VideoMaeConfig::from_hf_json(&text) {
@@ -444,7 +380,7 @@ proptest! {
     fn fuzz_checkpoint_reader(kind in 0u8..5, at in any::<usize>(), byte in any::<u8>(),
                               len in any::<u64>(), splice in prop::collection::vec(any::<u8>(), 0..64)) {
         let valid = std::fs::read(fixture("classify_tiny/model.safetensors")).unwrap();
-        let bytes = if kind == 4 { splice.clone() } else { mutate(&valid, kind, at, byte, len, &splice) };
+        let bytes = if kind == 4 { splice.clone() } else { damage(&valid, kind, at, byte, len, &splice) };
         let tmp = tempfile::tempdir().unwrap();
         std::fs::copy(fixture("classify_tiny/config.json"), tmp.path().join("config.json")).unwrap();
         std::fs::write(tmp.path().join("model.safetensors"), &bytes).unwrap();

@@ -4,7 +4,9 @@
 //! checkpoint folder, an output that names an input; the output's mode.
 //!
 //! The example binary is the one `cargo test` builds beside the test
-//! binaries; a filtered run that did not build it skips these tests.
+//! binaries; a filtered run that did not build it skips these tests (with
+//! a message; under CI it fails), and a binary older than the sources
+//! fails rather than test old code.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,11 +15,10 @@ use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 use videomae::io::write_safetensors;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+mod common;
+use common::fixture;
+#[cfg(unix)]
+use common::{mode, new_file_mode};
 
 /// A copy of the classifier fixture folder.
 fn fixture_copy() -> tempfile::TempDir {
@@ -28,31 +29,60 @@ fn fixture_copy() -> tempfile::TempDir {
     tmp
 }
 
-/// The mode `File::create` gives a new file here (0666 less the umask).
-#[cfg(unix)]
-fn new_file_mode(dir: &Path) -> u32 {
-    let probe = dir.join("probe");
-    std::fs::File::create(&probe).unwrap();
-    mode(&probe)
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-/// The example binary beside this test's, when cargo has built it
-/// (`cargo test` builds examples; a filtered `--test` run may not).
+/// The example binary beside this test's. `cargo test` builds examples;
+/// a filtered `--test` run does not, and then these tests skip with a
+/// message, except under CI (`CI` set), where a missing binary fails. A
+/// binary older than the crate's sources would test old code and pass or
+/// fail for the wrong reason: that fails too, naming the command to run.
 fn example() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples/videomae_forward");
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} is not built", path.display());
-        None
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples/videomae_forward");
+    let Ok(meta) = std::fs::metadata(&path) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is not built (CI runs `cargo test` after building examples)",
+            path.display()
+        );
+        eprintln!(
+            "skipped: {} is not built (`cargo build -p videomae --examples`)",
+            path.display()
+        );
+        return None;
+    };
+    let built = meta.modified().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(newer) = newest_source(&[root.join("src"), root.join("examples")], built) {
+        panic!(
+            "{} is older than {}: run `cargo build -p videomae --examples` \
+             (or plain `cargo test`) first",
+            path.display(),
+            newer.display()
+        );
     }
+    Some(path)
+}
+
+/// A `.rs` file under `dirs` modified after `than`, if any.
+fn newest_source(dirs: &[PathBuf], than: std::time::SystemTime) -> Option<PathBuf> {
+    let mut stack = dirs.to_vec();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && meta.modified().is_ok_and(|m| m > than)
+            {
+                return Some(path);
+            }
+        }
+    }
+    None
 }
 
 /// Writes a `pixel_values` input of `shape` filled with `value`.

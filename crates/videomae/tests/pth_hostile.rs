@@ -8,10 +8,7 @@
 //! Value checks (strides, dtypes, pickle protocols 2-5) are unit tests in
 //! `src/checkpoint/pth/tests.rs`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Cursor, Read, Write};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use burn::backend::Flex;
@@ -20,29 +17,11 @@ use videomae::VideoMaeConfig;
 use videomae::checkpoint::{CheckpointError, infer_original_config, load_original};
 use zip::write::SimpleFileOptions;
 
+mod common;
+use common::{Counting, allocated_by, cases, fixture, mutate};
+
 #[path = "../src/checkpoint/pth/testutil.rs"]
 mod testutil;
-
-/// Counts the bytes each thread allocates (tests run in parallel threads).
-struct Counting;
-
-thread_local! {
-    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.with(|a| a.set(a.get().saturating_add(layout.size())));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.with(|a| a.set(a.get().saturating_add(new_size)));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -50,16 +29,9 @@ static GLOBAL: Counting = Counting;
 /// Bytes this thread allocates while running `f` (a sum, frees ignored),
 /// and the time it takes.
 fn measured<T>(f: impl FnOnce() -> T) -> (T, usize, Duration) {
-    let before = ALLOCATED.with(Cell::get);
     let start = Instant::now();
-    let out = f();
-    (out, ALLOCATED.with(Cell::get) - before, start.elapsed())
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    let (out, allocated) = allocated_by(f);
+    (out, allocated, start.elapsed())
 }
 
 /// The torch-written classifier checkpoint (weights under `module`, keys
@@ -299,6 +271,27 @@ fn a_zip_bomb_is_refused_before_inflating() {
 }
 
 #[test]
+fn a_legacy_pickle_longer_than_the_limit_is_cut_there() {
+    // The legacy format has no entry sizes: the checkpoint pickle runs to
+    // its STOP, and was interpreted however long (a pickle of empty lists
+    // costs ~100 bytes of values per byte). Here 20 MB of PROTO opcodes,
+    // which cost nothing, so that the test is cheap.
+    let mut file = vec![0x80, 2, 0x8a, 10];
+    file.extend([0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
+    file.push(b'.');
+    file.extend(b"\x80\x02M\xe9\x03."); // version 1001
+    file.extend(b"\x80\x02}X\x0d\x00\x00\x00little_endian\x88s.");
+    for _ in 0..10 << 20 {
+        file.extend([0x80, 2]);
+    }
+    let e = format_error(&file, 2 * file.len() + (8 << 20));
+    assert!(
+        e.ends_with("the pickle is longer than the limit of 16777216 bytes"),
+        "{e}"
+    );
+}
+
+#[test]
 fn protocol_2_to_5_fixtures_load_through_the_public_api() {
     // Their values are checked in the unit tests; here: each reads, and
     // fails only on the keys a VideoMAE needs.
@@ -313,39 +306,6 @@ fn protocol_2_to_5_fixtures_load_through_the_public_api() {
             }
             other => panic!("protocol {p}: {other:?}"),
         }
-    }
-}
-
-/// `valid` damaged one of four ways.
-fn mutate(valid: &[u8], kind: u8, at: usize, byte: u8, splice: &[u8]) -> Vec<u8> {
-    let mut b = valid.to_vec();
-    if b.is_empty() {
-        return splice.to_vec();
-    }
-    let at = at % b.len();
-    match kind % 4 {
-        0 => b[at] ^= byte.max(1),
-        1 => b.truncate(at),
-        2 => {
-            b.splice(at..at, splice.iter().copied());
-        }
-        _ => {
-            // Overwrite: a splice that replaces as many bytes as it adds.
-            let end = (at + splice.len()).min(b.len());
-            b.splice(at..end, splice.iter().copied());
-        }
-    }
-    b
-}
-
-fn cases() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
     }
 }
 
@@ -465,5 +425,33 @@ proptest! {
             }
         });
         check_bounded(&bytes)?;
+    }
+
+    /// A storage entry cut or lengthened inside an otherwise valid zip
+    /// (checksum right, so the zip reader cannot notice): always an error
+    /// naming the entry, never weights read short or zero-padded.
+    #[test]
+    fn fuzz_pth_storage_length(entry in any::<usize>(), cut in any::<bool>(), n in 1usize..64) {
+        let valid = valid();
+        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(&valid))
+            .unwrap()
+            .file_names()
+            .filter_map(|n| n.strip_prefix("model/"))
+            .filter(|n| n.starts_with("data/"))
+            .map(str::to_owned)
+            .collect();
+        let target = &names[entry % names.len()];
+        let bytes = rezip(&valid, |name, mut d| {
+            if name == target {
+                if cut {
+                    d.truncate(d.len().saturating_sub(n));
+                } else {
+                    d.extend(std::iter::repeat_n(0, n));
+                }
+            }
+            Some(d)
+        });
+        let e = format_error(&bytes, 16 << 20);
+        prop_assert!(e.contains(&format!("entry model/{target} ")), "{}", e);
     }
 }

@@ -132,7 +132,7 @@ impl Default for FilterConfig {
 impl FilterConfig {
     /// Reads a config from a `.toml` or `.json` file.
     pub fn from_file(path: &Path) -> Result<Self, CurationError> {
-        let text = std::fs::read_to_string(path).map_err(CurationError::io(path))?;
+        let text = crate::error::read_config_text(path)?;
         let config = |message: String| CurationError::Config {
             path: path.to_owned(),
             message,

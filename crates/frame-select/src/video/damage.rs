@@ -29,6 +29,11 @@ pub struct Damage {
     /// Zero-size packets (AVI "drop" chunks): frames the container counts
     /// that carry no picture on purpose; they count as present.
     pub empty_packets: u64,
+    /// Packets the container marks for discarding: an edit list (a cut
+    /// copied without re-encoding starts at a keyframe before the cut and
+    /// hides the frames up to it) leaves them in the frame count but FFmpeg
+    /// never shows their frames; they count as present.
+    pub discarded_packets: u64,
     /// Packets that failed to decode and were skipped.
     pub skipped_packets: u64,
     /// Error messages of FFmpeg's demuxer and decoder (the first few) and
@@ -64,6 +69,7 @@ impl Damage {
         let present = self
             .frames_decoded
             .saturating_add(self.empty_packets)
+            .saturating_add(self.discarded_packets)
             .max(self.timeline_frames);
         let short = announced.saturating_sub(present);
         if self.announced_from.as_deref() == Some("duration") {
@@ -137,6 +143,14 @@ mod tests {
             "52 of 100 frames decoded (container frame_count)"
         );
         assert_eq!(Damage::default().summary(), "");
+        // 62 pictures shown of 95 stored, 33 hidden by an edit list: whole.
+        let mut cut = counted(62, 95, "frame_count");
+        cut.discarded_packets = 33;
+        cut.judge();
+        assert!(!cut.damaged);
+        cut.discarded_packets = 32;
+        cut.judge();
+        assert_eq!(cut.missing_frames(), 1);
         // 68 pictures spread over a 444-frame timeline (tree.avi) are whole.
         let mut vfr = counted(68, 444, "frame_count");
         vfr.timeline_frames = 444;

@@ -13,6 +13,18 @@
 //! thread that calls it, so messages raised inside those calls belong to
 //! its file. Messages from FFmpeg's own worker threads (frame-threaded
 //! decoding) are not attributed; the decoder's return codes cover those.
+//!
+//! Trade-off for host programs: FFmpeg has a single log callback, and the
+//! first use of frame-select's video I/O replaces whatever callback was
+//! installed before (as the earlier `Quiet` level did, nothing of FFmpeg's
+//! log reaches stderr afterwards). A host that wants FFmpeg's log must set
+//! its own callback after that first use, and then frame-select sees no
+//! messages: damage is still found from frame counts and return codes.
+//!
+//! The callback never unwinds into C: it touches only thread-local state
+//! through `try_with` / `try_borrow` (a message raised while a thread's
+//! locals are being destroyed is dropped, not a panic), and it formats into
+//! a fixed buffer that FFmpeg cuts and NUL-terminates.
 
 use std::cell::RefCell;
 
@@ -36,9 +48,16 @@ thread_local! {
 /// Runs `f` with FFmpeg's error messages on this thread collected into
 /// `into` (appended; the count saturates).
 pub(crate) fn capture<R>(into: &mut Captured, f: impl FnOnce() -> R) -> R {
-    let outer = CAPTURE.with(|c| c.borrow_mut().replace(Captured::default()));
+    // `try_with`: during thread-local destruction nothing is collected.
+    let outer = CAPTURE.try_with(|c| c.borrow_mut().replace(Captured::default()));
     let out = f();
-    let got = CAPTURE.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    let got = match outer {
+        Ok(outer) => CAPTURE
+            .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), outer))
+            .ok()
+            .flatten(),
+        Err(_) => None,
+    };
     if let Some(got) = got {
         into.count = into.count.saturating_add(got.count);
         let room = MAX_KEPT.saturating_sub(into.messages.len());
@@ -48,8 +67,9 @@ pub(crate) fn capture<R>(into: &mut Captured, f: impl FnOnce() -> R) -> R {
 }
 
 fn record(line: String) {
-    CAPTURE.with(|c| {
-        // `try_borrow_mut`: never panic inside an FFmpeg callback.
+    // `try_with` and `try_borrow_mut`: never panic inside an FFmpeg
+    // callback (an unwind into C aborts the process).
+    let _ = CAPTURE.try_with(|c| {
         if let Ok(mut slot) = c.try_borrow_mut()
             && let Some(cap) = slot.as_mut()
         {
@@ -91,10 +111,15 @@ unsafe extern "C" fn callback(
     vl: *mut video_rs::ffmpeg::ffi::__va_list_tag,
 ) {
     use video_rs::ffmpeg::ffi;
+    // The low byte is the level; callers may set a colour tint
+    // (`AV_LOG_C(x)`, bits 8-15) above it, as FFmpeg's own callback masks.
+    let level = if level >= 0 { level & 0xff } else { level };
     if level > ffi::AV_LOG_ERROR || fmt.is_null() {
         return;
     }
-    let active = CAPTURE.with(|c| c.try_borrow().map(|s| s.is_some()).unwrap_or(false));
+    let active = CAPTURE
+        .try_with(|c| c.try_borrow().map(|s| s.is_some()).unwrap_or(false))
+        .unwrap_or(false);
     if !active {
         return;
     }
@@ -117,5 +142,59 @@ unsafe extern "C" fn callback(
     let line = line.to_string_lossy().trim().to_string();
     if !line.is_empty() {
         record(line);
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use video_rs::ffmpeg::ffi;
+
+    /// Logs an error-level message through FFmpeg (and so our callback).
+    fn ffmpeg_error(level: std::ffi::c_int, text: &std::ffi::CStr) {
+        // SAFETY: a plain format string without conversions.
+        unsafe { ffi::av_log(std::ptr::null_mut(), level, text.as_ptr()) };
+    }
+
+    #[test]
+    fn messages_are_captured_on_their_thread_including_tinted_levels() {
+        crate::video::init_ffmpeg();
+        let mut got = Captured::default();
+        capture(&mut got, || {
+            ffmpeg_error(ffi::AV_LOG_ERROR, c"plain error\n");
+            // AV_LOG_C(3) | AV_LOG_ERROR: an error with a colour tint.
+            ffmpeg_error((3 << 8) | ffi::AV_LOG_ERROR, c"tinted error\n");
+            ffmpeg_error(ffi::AV_LOG_WARNING, c"only a warning\n");
+        });
+        assert_eq!(got.messages, ["plain error", "tinted error"]);
+        assert_eq!(got.count, 2);
+        // Outside a capture nothing is kept.
+        ffmpeg_error(ffi::AV_LOG_ERROR, c"uncaptured\n");
+        assert_eq!(got.count, 2);
+    }
+
+    /// A message raised by a thread-local destructor that runs after the
+    /// capture slot was destroyed: `CAPTURE.with` would panic inside the
+    /// `extern "C"` callback, which aborts the whole process.
+    #[test]
+    fn a_message_during_thread_exit_does_not_abort() {
+        crate::video::init_ffmpeg();
+        struct LogOnDrop;
+        impl Drop for LogOnDrop {
+            fn drop(&mut self) {
+                ffmpeg_error(ffi::AV_LOG_ERROR, c"late message\n");
+            }
+        }
+        thread_local! {
+            static GUARD: LogOnDrop = const { LogOnDrop };
+        }
+        std::thread::spawn(|| {
+            // Destructors run in reverse order of first use: GUARD's after
+            // CAPTURE's.
+            GUARD.with(|_| {});
+            capture(&mut Captured::default(), || {});
+        })
+        .join()
+        .unwrap();
     }
 }

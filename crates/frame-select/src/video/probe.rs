@@ -19,7 +19,9 @@ pub struct VideoInfo {
     pub fps: f64,
     /// Frame count the container declares, if it declares one.
     pub frame_count: Option<u64>,
-    /// Duration in seconds (stream, else container), if known.
+    /// Duration in seconds, if known: the stream's own, else its Matroska /
+    /// WebM `DURATION` tag, else the container's (which spans every stream:
+    /// an audio track longer than the video makes it too long).
     pub duration_s: Option<f64>,
     /// Codec name (`h264`, `mpeg4`, `cinepak`, ...).
     pub codec: String,
@@ -137,6 +139,11 @@ pub(crate) fn open_input(
     let tb = stream.time_base();
     let duration_s = if stream.duration() > 0 {
         Some(stream.duration() as f64 * f64::from(tb))
+    } else if let Some(d) = stream.metadata().get("DURATION").and_then(tag_seconds) {
+        // Matroska and WebM (yt-dlp's merged downloads) state no stream
+        // duration, only the whole file's, which an audio track longer than
+        // the video stretches; the muxer's per-stream tag is the video's.
+        Some(d)
     } else if input.duration() > 0 {
         Some(input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE))
     } else {
@@ -206,4 +213,42 @@ fn rotation_of(stream: &ffmpeg::format::stream::Stream) -> i32 {
         }
     }
     0
+}
+
+/// Seconds of a Matroska `DURATION` tag, `HH:MM:SS.fraction`; `None` for
+/// anything else or a non-positive value.
+fn tag_seconds(text: &str) -> Option<f64> {
+    let mut parts = text.trim().split(':');
+    let (h, m, sec) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let h: u32 = h.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    let sec: f64 = sec.parse().ok()?;
+    let total = f64::from(h) * 3600.0 + f64::from(m) * 60.0 + sec;
+    (total.is_finite() && total > 0.0 && sec >= 0.0 && m < 60).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_seconds;
+
+    #[test]
+    fn matroska_duration_tags() {
+        assert_eq!(tag_seconds("00:00:03.007000000"), Some(3.007));
+        assert_eq!(tag_seconds("01:02:03.5"), Some(3723.5));
+        for bad in [
+            "",
+            "3.0",
+            "00:00:00.000",
+            "00:61:00",
+            "a:b:c",
+            "0:0:-1",
+            "0:0:1:2",
+            "0:0:NaN",
+        ] {
+            assert_eq!(tag_seconds(bad), None, "{bad}");
+        }
+    }
 }

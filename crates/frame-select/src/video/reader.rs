@@ -7,95 +7,9 @@ use video_rs::ffmpeg;
 
 use super::convert::RgbConverter;
 use super::log::{Captured, capture};
+use super::options::{DecodeOptions, DecodedFrame, Resize};
 use super::probe::{VideoInfo, open_input};
 use super::{Damage, VideoError};
-
-/// Output size of decoded frames; the scaling happens inside FFmpeg's
-/// scaler, in the same call as the conversion to RGB, so a downscaled decode
-/// costs about the same as a full-size one.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resize {
-    /// Exactly this size.
-    Exact {
-        /// Output width.
-        width: u32,
-        /// Output height.
-        height: u32,
-    },
-    /// Keep the aspect ratio; shrink (never enlarge) so the width is at most
-    /// this many pixels. Sizes are rounded to even numbers.
-    MaxWidth(u32),
-}
-
-impl Resize {
-    pub(crate) fn output_size(self, width: u32, height: u32) -> Option<(u32, u32)> {
-        match self {
-            Resize::Exact { width, height } if width > 0 && height > 0 => Some((width, height)),
-            Resize::Exact { .. } | Resize::MaxWidth(0) => None,
-            Resize::MaxWidth(max) if width <= max => Some((width, height)),
-            Resize::MaxWidth(max) => {
-                let h = (f64::from(height) * f64::from(max) / f64::from(width)).round() as u32;
-                Some((max & !1, (h & !1).max(2)))
-            }
-        }
-    }
-}
-
-/// How to decode.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct DecodeOptions {
-    /// Output size; `None` keeps the coded size.
-    pub resize: Option<Resize>,
-    /// Decoder threads; 0 lets FFmpeg pick (one per core), as the `ffmpeg`
-    /// command does.
-    pub threads: usize,
-    /// Packets in a row that may fail to decode before the stream counts as
-    /// broken. Single bad packets are common in real uploads (FFmpeg's own
-    /// command skips them too); each one is counted in
-    /// [`VideoReader::failed_packets`].
-    pub max_consecutive_failures: u32,
-}
-
-impl Default for DecodeOptions {
-    fn default() -> Self {
-        Self {
-            resize: None,
-            threads: 0,
-            max_consecutive_failures: 16,
-        }
-    }
-}
-
-/// One decoded frame.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DecodedFrame {
-    /// Index in decoding order, from 0 (the n-th frame the decoder gave).
-    pub index: u64,
-    /// Frame number on the nominal timeline: presentation time x frame
-    /// rate, rounded, as OpenCV's `CAP_PROP_POS_MSEC` and PySceneDetect
-    /// number frames. Equals `index` for constant-rate files starting at 0;
-    /// differs for files whose first timestamp is not 0 or that skip or
-    /// repeat frames (variable frame rate).
-    pub position: u64,
-    /// Presentation time in seconds from the stream start.
-    pub time_s: f64,
-    /// Pixels, `height x width x 3`, RGB.
-    pub rgb: Array3<u8>,
-    /// The frame is a keyframe (a stream copy can start here).
-    pub key: bool,
-}
-
-impl DecodedFrame {
-    /// The pixels as an `image` buffer (copies).
-    pub fn to_image(&self) -> image::RgbImage {
-        let (h, w, _) = self.rgb.dim();
-        let data: Vec<u8> = self.rgb.iter().copied().collect();
-        image::RgbImage::from_raw(w as u32, h as u32, data)
-            .expect("an h x w x 3 array has exactly w * h * 3 bytes")
-    }
-}
 
 /// A video opened for decoding.
 pub struct VideoReader {
@@ -125,6 +39,9 @@ pub struct VideoReader {
     /// Zero-size packets of the video stream (AVI drop chunks): frames the
     /// container counts that carry no picture.
     empty_packets: u64,
+    /// Packets the container marks for discarding (an edit list's pre-roll
+    /// in a stream-copied cut): decoded for reference, never shown.
+    discarded_packets: u64,
     /// A seek happened: the frame count no longer describes a whole pass.
     seeked: bool,
     /// Decoding stopped on this error.
@@ -185,6 +102,7 @@ impl VideoReader {
             delivered: 0,
             timeline_end: 0,
             empty_packets: 0,
+            discarded_packets: 0,
             seeked: false,
             stopped: None,
             log: Captured::default(),
@@ -222,6 +140,7 @@ impl VideoReader {
             error_count,
             stopped_early: self.stopped.is_some(),
             empty_packets: self.empty_packets,
+            discarded_packets: self.discarded_packets,
         };
         damage.judge();
         damage
@@ -388,6 +307,11 @@ impl VideoReader {
                         self.empty_packets += 1;
                         continue;
                     }
+                    // The container's frame count includes packets its edit
+                    // list hides; FFmpeg's decoder drops their frames.
+                    if packet_flags(&packet) & ffmpeg::ffi::AV_PKT_FLAG_DISCARD != 0 {
+                        self.discarded_packets += 1;
+                    }
                     if let Err(e) = self.decoder.send_packet(&packet) {
                         self.note_failure(e)?;
                     }
@@ -509,4 +433,13 @@ pub(crate) struct RawDecoded {
     pub time_s: f64,
     pub key: bool,
     pub frame: ffmpeg::frame::Video,
+}
+
+/// The packet's `AV_PKT_FLAG_*` bits (ffmpeg-next's `packet::Flags` has no
+/// `DISCARD`).
+fn packet_flags(packet: &ffmpeg::Packet) -> std::ffi::c_int {
+    use ffmpeg::packet::Ref;
+    // SAFETY: `as_ptr` points at the packet's own AVPacket, alive while
+    // `packet` is borrowed.
+    unsafe { (*packet.as_ptr()).flags }
 }

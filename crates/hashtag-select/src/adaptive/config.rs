@@ -76,20 +76,12 @@ impl AdaptiveConfig {
             ("drop_relative", self.drop_relative),
             ("drop_below", self.drop_below),
         ];
-        for (name, x) in shares {
-            if !(0.0..=1.0).contains(&x) {
-                return Err(HashtagError::config(name, x, "must be a share in [0, 1]"));
-            }
-        }
-        for (name, x) in [("prior.0", self.prior.0), ("prior.1", self.prior.1)] {
-            if !(1e-6..=1e9).contains(&x) {
-                return Err(HashtagError::config(
-                    name,
-                    x,
-                    "a Beta prior count must be finite and in [1e-6, 1e9]",
-                ));
-            }
-        }
+        HashtagError::check_in(0.0..=1.0, &shares, "must be a share in [0, 1]")?;
+        HashtagError::check_in(
+            1e-6..=1e9,
+            &[("prior.0", self.prior.0), ("prior.1", self.prior.1)],
+            "a Beta prior count must be finite and in [1e-6, 1e9]",
+        )?;
         let counts = [
             ("request_posts", self.request_posts),
             ("probe_posts", self.probe_posts),

@@ -75,18 +75,8 @@ impl PlatformConfig {
             ("keep_on", self.keep_on),
             ("keep_off", self.keep_off),
         ];
-        for (name, x) in shares {
-            if !(0.0..=1.0).contains(&x) {
-                return Err(HashtagError::config(name, x, "must be a share in [0, 1]"));
-            }
-        }
-        if !(0.0..=10.0).contains(&self.zipf) {
-            return Err(HashtagError::config(
-                "zipf",
-                self.zipf,
-                "must lie in [0, 10]",
-            ));
-        }
+        HashtagError::check_in(0.0..=1.0, &shares, "must be a share in [0, 1]")?;
+        HashtagError::check_in(0.0..=10.0, &[("zipf", self.zipf)], "must lie in [0, 10]")?;
         let per_topic = 2u64
             .saturating_add(self.max_synonyms as u64)
             .saturating_add(self.max_styles as u64);

@@ -412,7 +412,10 @@ pub fn run(
         }
         Method::Adaptive => {
             let mut l = AdaptiveLoop::new(&selection, &reserve, p.views(), config.clone())?;
-            let round = (selection.groups.len() as u64 * config.request_posts / 2).max(1);
+            // Saturating: `request_posts` has no upper bound (u64::MAX
+            // overflowed here, a panic in debug builds).
+            let round =
+                ((selection.groups.len() as u64).saturating_mul(config.request_posts) / 2).max(1);
             while crawled < budget && !l.is_finished() {
                 let requests = l.plan(round.min(budget - crawled));
                 if requests.is_empty() {

@@ -159,14 +159,8 @@ enum Kind {
 /// what a checkpoint folder holds (not the bare "No such file" or "Is a
 /// directory" of the file system).
 fn hf_files(dir: &Path, need_config: bool) -> Result<(), CheckpointError> {
-    let format = |message: String| CheckpointError::Format {
-        path: dir.into(),
-        message,
-    };
-    let meta = std::fs::metadata(dir).map_err(|source| CheckpointError::Io {
-        path: dir.into(),
-        source,
-    })?;
+    let format = CheckpointError::format(dir);
+    let meta = std::fs::metadata(dir).map_err(CheckpointError::io(dir))?;
     if !meta.is_dir() {
         return Err(format(
             "not a folder: a Hugging Face checkpoint is a folder with config.json and \

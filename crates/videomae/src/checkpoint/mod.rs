@@ -25,7 +25,7 @@ pub use original::{infer_original_config, load_original, original_to_hf_key};
 pub use save::save_hf;
 pub use shapes::{expected_shapes, safetensors_shapes};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
@@ -74,6 +74,24 @@ pub enum CheckpointError {
         /// `(key, expected shape, found shape)`.
         mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
     },
+}
+
+impl CheckpointError {
+    /// `CheckpointError::Io` for `path`, as a `map_err` argument.
+    fn io(path: &Path) -> impl Fn(std::io::Error) -> CheckpointError + Copy + '_ {
+        move |source| CheckpointError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// `CheckpointError::Format` for `path`, as a `map_err` argument.
+    fn format(path: &Path) -> impl Fn(String) -> CheckpointError + Copy + '_ {
+        move |message| CheckpointError::Format {
+            path: path.into(),
+            message,
+        }
+    }
 }
 
 impl From<FileError> for CheckpointError {
@@ -129,6 +147,34 @@ fn keys_message(
     format!("checkpoint does not match the model: {}", parts.join("; "))
 }
 
+/// Ok when all three lists are empty, else [`CheckpointError::Keys`] with
+/// each list's repeats removed (first occurrence kept): the original
+/// layout names q, k and v of a block by one fused key.
+fn keys_result(
+    missing: Vec<String>,
+    unexpected: Vec<String>,
+    mut mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
+) -> Result<(), CheckpointError> {
+    let unique = |v: Vec<String>| {
+        let mut seen = HashSet::new();
+        v.into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut seen = HashSet::new();
+    mismatched.retain(|(k, _, _)| seen.insert(k.clone()));
+    let (missing, unexpected) = (unique(missing), unique(unexpected));
+    if missing.is_empty() && unexpected.is_empty() && mismatched.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckpointError::Keys {
+            missing,
+            unexpected,
+            mismatched,
+        })
+    }
+}
+
 /// A loaded model of either kind.
 #[derive(Debug)]
 pub enum LoadedModel<B: Backend> {
@@ -182,10 +228,7 @@ const MAX_CONFIG_BYTES: u64 = 64 << 20;
 
 /// Reads and validates a `config.json`; errors name the file.
 fn read_config(path: &Path) -> Result<VideoMaeConfig, CheckpointError> {
-    let format = |message: String| CheckpointError::Format {
-        path: path.into(),
-        message,
-    };
+    let format = CheckpointError::format(path);
     let bytes = read_file(path, MAX_CONFIG_BYTES)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| format(format!("not UTF-8: {e}")))?;
     VideoMaeConfig::from_hf_json(text).map_err(|e| format(e.to_string()))
@@ -193,6 +236,31 @@ fn read_config(path: &Path) -> Result<VideoMaeConfig, CheckpointError> {
 
 /// Named tensors, `(shape, values)`.
 type TensorMap = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// IEEE half to single precision, exactly (subnormals, infinities and
+/// NaN included).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, f) => {
+            // Subnormal: normalise.
+            let shift = f.leading_zeros() - 21;
+            let frac = (f << shift) & 0x3ff;
+            sign | ((127 - 15 + 1 - shift) << 23) | (frac << 13)
+        }
+        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
+        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// bfloat16 to single precision: its bits are the upper half of an f32's.
+fn bf16_to_f32(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}
 
 /// Tensors of a file, consumed key by key; problems are collected so that
 /// one error lists them all.
@@ -220,10 +288,7 @@ impl Weights {
     /// its shape and dtype before any is converted.
     fn from_safetensors(path: &Path) -> Result<Self, CheckpointError> {
         let bytes = read_file(path, u64::MAX)?;
-        let format = |message: String| CheckpointError::Format {
-            path: path.into(),
-            message,
-        };
+        let format = CheckpointError::format(path);
         let st = SafeTensors::deserialize(&bytes)
             .map_err(|e| format(format!("not a valid safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();
@@ -240,7 +305,12 @@ impl Weights {
                     .collect(),
                 Dtype::BF16 => data
                     .chunks_exact(2)
-                    .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
+                    .map(|b| bf16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                    .collect(),
+                // Weights saved from mixed-precision training.
+                Dtype::F16 => data
+                    .chunks_exact(2)
+                    .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
                     .collect(),
                 other => {
                     return Err(format(format!(
@@ -269,50 +339,17 @@ impl Weights {
         }
     }
 
-    /// Fails with [`CheckpointError::Keys`], before a model is built, unless
-    /// the tensors have exactly the keys and shapes that `config` gives a
-    /// classifier, or a pretraining model when `pretraining` (Hugging Face
-    /// names; `rename` maps them back to the file's own for the error).
-    /// A config that does not fit the file thus never allocates its model.
-    // For `load_original`, which calls it once its reader lands.
-    #[allow(dead_code)]
-    pub(super) fn check_shapes(
-        &self,
-        config: &VideoMaeConfig,
-        pretraining: bool,
-        rename: impl Fn(&str) -> String,
-    ) -> Result<(), CheckpointError> {
-        let found = self
-            .tensors
-            .iter()
-            .map(|(k, (shape, _))| (k.clone(), shape.clone()))
-            .collect();
-        shapes::compare(config, pretraining, &found, rename)
-    }
-
     /// Ok when every key was used and found; `rename` maps key names back
     /// to the file's own names for the error.
     fn finish(self, rename: impl Fn(&str) -> String) -> Result<(), CheckpointError> {
-        let mut unexpected: Vec<String> = self.tensors.keys().map(|k| rename(k)).collect();
-        let mut missing: Vec<String> = self.missing.iter().map(|k| rename(k)).collect();
+        let unexpected: Vec<String> = self.tensors.keys().map(|k| rename(k)).collect();
+        let missing: Vec<String> = self.missing.iter().map(|k| rename(k)).collect();
         let mismatched = self
             .mismatched
             .into_iter()
             .map(|(k, a, b)| (rename(&k), a, b))
-            .collect::<Vec<_>>();
-        // Fused tensors (qkv) can be named several times.
-        for v in [&mut unexpected, &mut missing] {
-            v.dedup();
-        }
-        if missing.is_empty() && unexpected.is_empty() && mismatched.is_empty() {
-            Ok(())
-        } else {
-            Err(CheckpointError::Keys {
-                missing,
-                unexpected,
-                mismatched,
-            })
-        }
+            .collect();
+        keys_result(missing, unexpected, mismatched)
     }
 }
 
@@ -363,5 +400,40 @@ fn set_conv<B: Backend>(w: &mut Weights, prefix: &str, conv: &mut Conv3d<B>, dev
     }
     if let Some(v) = w.take(&format!("{prefix}.bias"), &[dims[0]]) {
         conv.bias = Some(Param::from_tensor(tensor(v, [dims[0]], device)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_safetensors_weights_convert_exactly() {
+        // Used to be "unsupported dtype F16".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let half: Vec<u8> = [0x3c00u16, 0x0001, 0xc000, 0x7bff]
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        let bf16: Vec<u8> = [0x3f80u16, 0xc0a0]
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        crate::io::write_safetensors(
+            &path,
+            &[
+                ("h".into(), Dtype::F16, vec![2, 2], half),
+                ("b".into(), Dtype::BF16, vec![2], bf16),
+            ],
+        )
+        .unwrap();
+        let w = Weights::from_safetensors(&path).unwrap();
+        // 2^-24 (the smallest subnormal), -2 and 65504 (the largest half).
+        assert_eq!(
+            w.tensors["h"],
+            (vec![2, 2], vec![1.0, 5.960_464_5e-8, -2.0, 65504.0])
+        );
+        assert_eq!(w.tensors["b"], (vec![2], vec![1.0, -5.0]));
     }
 }

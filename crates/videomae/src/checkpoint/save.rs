@@ -149,11 +149,7 @@ pub fn save_hf<B: Backend>(
         .map(|(k, shape, _)| (k.clone(), shape.clone()))
         .collect();
     super::shapes::compare(&config, pretraining, &saved, |k| k.to_owned())?;
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| CheckpointError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(CheckpointError::io(dir))?;
     let mut json = serde_json::to_value(&config).expect("config serialises");
     json["architectures"] = serde_json::json!([architecture]);
     json["model_type"] = serde_json::json!("videomae");

@@ -11,8 +11,9 @@ use std::path::Path;
 
 use safetensors::tensor::Metadata;
 
-use super::CheckpointError;
+use super::{CheckpointError, keys_result};
 use crate::config::VideoMaeConfig;
+use crate::io::open_regular;
 
 /// Largest safetensors header accepted (safetensors' own limit).
 const MAX_HEADER_BYTES: u64 = 100_000_000;
@@ -136,25 +137,7 @@ pub(super) fn compare(
         .filter(|k| !used.contains(k.as_str()))
         .map(|k| rename(k))
         .collect();
-    let unique = |v: Vec<String>| {
-        let mut seen = HashSet::new();
-        v.into_iter()
-            .filter(|k| seen.insert(k.clone()))
-            .collect::<Vec<_>>()
-    };
-    let mut seen = HashSet::new();
-    mismatched.retain(|(k, _, _)| seen.insert(k.clone()));
-    missing = unique(missing);
-    let unexpected = unique(unexpected);
-    if missing.is_empty() && unexpected.is_empty() && mismatched.is_empty() {
-        Ok(())
-    } else {
-        Err(CheckpointError::Keys {
-            missing,
-            unexpected,
-            mismatched,
-        })
-    }
+    keys_result(missing, unexpected, mismatched)
 }
 
 /// The tensor shapes of a safetensors file, from its header alone: the
@@ -164,20 +147,9 @@ pub(super) fn compare(
 /// it in the file. A header claiming huge tensors thus fails without
 /// anything of that size being allocated or read.
 pub fn safetensors_shapes(path: &Path) -> Result<BTreeMap<String, Vec<usize>>, CheckpointError> {
-    let io = |source| CheckpointError::Io {
-        path: path.into(),
-        source,
-    };
-    let format = |message: String| CheckpointError::Format {
-        path: path.into(),
-        message,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(format("is not a regular file".into()));
-    }
-    let size = meta.len();
+    let io = CheckpointError::io(path);
+    let format = CheckpointError::format(path);
+    let (mut file, size) = open_regular(path)?;
     let mut len = [0u8; 8];
     if size < 8 {
         return Err(format(format!(

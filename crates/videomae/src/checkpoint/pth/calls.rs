@@ -29,14 +29,21 @@ pub(crate) fn persistent_load(pid: &Value) -> R<Value> {
         Value::Global(g) => Dtype::from_storage(&g.0, &g.1),
         other => return Err(format!("storage type is a {}", other.kind())),
     };
+    // The whole key: it names the entry to read (messages shorten it).
     let key = match key {
-        Value::Str(s) => short(s),
+        Value::Str(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
         other => return Err(format!("storage key is a {}", other.kind())),
     };
     let numel = match numel {
         Value::Int(n) if *n >= 0 => *n as u64,
-        other => return Err(format!("storage {key}: bad size ({})", other.kind())),
+        other => {
+            return Err(format!(
+                "storage {}: bad size ({})",
+                short(&key),
+                other.kind()
+            ));
+        }
     };
     Ok(Value::Storage(Rc::new(Storage { key, dtype, numel })))
 }

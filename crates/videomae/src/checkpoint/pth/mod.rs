@@ -29,44 +29,32 @@ pub(crate) mod testutil;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 use std::rc::Rc;
 
 use self::tensor::TensorRef;
 use self::value::{Dict, MAX_DEPTH, Value, short};
 use crate::checkpoint::{CheckpointError, TensorMap};
+use crate::io::open_regular;
 
 /// A tensor of the pickle, or why its rebuild is malformed.
 type Tensor = Rc<Result<TensorRef, String>>;
 
 /// Reads the state dict of a `.pth` file: under `model`, `module` or
 /// `state_dict` when one of them is a dict, else the top level (nested
-/// dicts give dotted names); `_orig_mod.` and `module.` prefixes are
-/// removed.
+/// dicts give dotted names); leading `_orig_mod.` and `module.` prefixes
+/// are removed, however many.
 pub(crate) fn read_state_dict(path: &Path) -> Result<TensorMap, CheckpointError> {
-    let io = |source| CheckpointError::Io {
-        path: path.into(),
-        source,
-    };
-    let format = |message: String| CheckpointError::Format {
-        path: path.into(),
-        message,
-    };
-    let mut file = File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        // A FIFO or a device has no size to bound the reads by.
-        return Err(format("not a regular file".into()));
-    }
-    let file_len = meta.len();
+    let io = CheckpointError::io(path);
+    let format = CheckpointError::format(path);
+    let (mut file, file_len) = open_regular(path)?;
     let mut magic = [0u8; 4];
     let got = file.read(&mut magic).map_err(io)?;
     let (mut source, root, pickle_len, big_endian) = match &magic[..got] {
         [b'P', b'K', ..] => {
-            drop(file);
-            let file = File::open(path).map_err(io)?;
+            // The zip reader seeks from the start.
+            file.rewind().map_err(io)?;
             let mut archive = zip::Archive::open(file, file_len).map_err(format)?;
             let big_endian = archive.big_endian().map_err(format)?;
             let pickle = archive.pickle().map_err(format)?;
@@ -76,7 +64,9 @@ pub(crate) fn read_state_dict(path: &Path) -> Result<TensorMap, CheckpointError>
             (Source::Zip(archive), root, pickle.len(), big_endian)
         }
         [0x80, ..] => {
-            let mut bytes = magic[..got].to_vec();
+            // Sized once: growing by doubling would peak at twice the file.
+            let mut bytes = Vec::with_capacity(file_len as usize);
+            bytes.extend_from_slice(&magic[..got]);
             // At most the size the file had when opened.
             (&mut file)
                 .take(file_len.saturating_sub(got as u64))
@@ -98,9 +88,14 @@ pub(crate) fn read_state_dict(path: &Path) -> Result<TensorMap, CheckpointError>
     let mut by_storage: BTreeMap<String, Vec<View>> = BTreeMap::new();
     let mut names = BTreeMap::new();
     for (name, t) in tensors {
+        // In any order and number: DataParallel around a compiled model
+        // saves `module._orig_mod.`, a compiled DataParallel the reverse.
         let mut key = name.as_str();
-        for prefix in ["_orig_mod.", "module."] {
-            key = key.strip_prefix(prefix).unwrap_or(key);
+        while let Some(rest) = ["_orig_mod.", "module."]
+            .iter()
+            .find_map(|p| key.strip_prefix(p))
+        {
+            key = rest;
         }
         let key = key.to_owned();
         if names.insert(key.clone(), ()).is_some() {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use super::calls::{call, persistent_load};
 use super::tensor::Storage;
-use super::value::{Dict, MAX_DEPTH, Object, Seq, Value, drain, short};
+use super::value::{Dict, MAX_DEPTH, Object, Seq, Value, drain, long, pairs, short};
 
 /// A pickle read: the object, where the pickle ended (legacy files hold
 /// several in a row), and every storage its persistent ids named.
@@ -22,10 +22,20 @@ pub(crate) struct Loaded {
     pub storages: Vec<Rc<Storage>>,
 }
 
-/// Interprets the pickle at the start of `data`.
+/// The longest pickle interpreted. Values cost up to ~100 bytes per
+/// pickle byte (an empty list is a one-byte opcode), so this bounds the
+/// interpreter's memory (to ~1.6 GB) also for a legacy file, whose pickle
+/// length is known only at its end. A state dict with its optimizer state
+/// takes a few hundred bytes per tensor: a megabyte or two.
+pub(crate) const MAX_PICKLE: usize = 16 << 20;
+
+/// Interprets the pickle at the start of `data` (at most [`MAX_PICKLE`]
+/// bytes of it).
 pub(crate) fn load(data: &[u8]) -> Result<Loaded, String> {
+    let capped = data.len() > MAX_PICKLE;
     let mut m = Machine {
-        data,
+        data: &data[..data.len().min(MAX_PICKLE)],
+        capped,
         pos: 0,
         stack: Vec::new(),
         marks: Vec::new(),
@@ -42,6 +52,8 @@ pub(crate) fn load(data: &[u8]) -> Result<Loaded, String> {
 
 struct Machine<'a> {
     data: &'a [u8],
+    /// Whether `data` was cut at [`MAX_PICKLE`].
+    capped: bool,
     pos: usize,
     stack: Vec<Value>,
     /// Stack lengths at each MARK.
@@ -68,11 +80,21 @@ impl<'a> Machine<'a> {
     fn take(&mut self, n: u64) -> R<&'a [u8]> {
         let left = (self.data.len() - self.pos) as u64;
         if n > left {
-            return Err(format!("needs {n} bytes, {left} left"));
+            return Err(self.past_end(format!("needs {n} bytes, {left} left")));
         }
         let s = &self.data[self.pos..self.pos + n as usize];
         self.pos += n as usize;
         Ok(s)
+    }
+
+    /// The error of a read past the end: `what`, or the limit when the
+    /// pickle was cut there.
+    fn past_end(&self, what: String) -> String {
+        if self.capped {
+            format!("the pickle is longer than the limit of {MAX_PICKLE} bytes")
+        } else {
+            what
+        }
     }
 
     fn uint(&mut self, n: u64) -> R<u64> {
@@ -85,7 +107,7 @@ impl<'a> Machine<'a> {
         let end = rest
             .iter()
             .position(|&b| b == b'\n')
-            .ok_or("unterminated line")?;
+            .ok_or_else(|| self.past_end("unterminated line".into()))?;
         self.pos += end + 1;
         std::str::from_utf8(&rest[..end]).map_err(|_| "line is not UTF-8".into())
     }
@@ -159,7 +181,7 @@ impl<'a> Machine<'a> {
                 0x95 => {
                     let n = self.uint(8)?;
                     if n > (self.data.len() - self.pos) as u64 {
-                        return Err(format!("frame of {n} bytes past the end"));
+                        return Err(self.past_end(format!("frame of {n} bytes past the end")));
                     }
                 }
                 b'.' => {
@@ -465,30 +487,4 @@ impl<'a> Machine<'a> {
             other => Err(format!("SETITEM on a {}", other.kind())),
         }
     }
-}
-
-fn pairs(items: Vec<Value>) -> R<Vec<(Value, Value)>> {
-    if !items.len().is_multiple_of(2) {
-        return Err("odd number of dict items".into());
-    }
-    let mut out = Vec::with_capacity(items.len() / 2);
-    let mut it = items.into_iter();
-    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        out.push((k, v));
-    }
-    Ok(out)
-}
-
-/// A little-endian two's complement integer (LONG1/LONG4).
-fn long(b: &[u8]) -> Value {
-    if b.len() > 8 {
-        return Value::BigInt;
-    }
-    if b.is_empty() {
-        return Value::Int(0);
-    }
-    let neg = b[b.len() - 1] & 0x80 != 0;
-    let mut buf = [if neg { 0xff } else { 0 }; 8];
-    buf[..b.len()].copy_from_slice(b);
-    Value::Int(i64::from_le_bytes(buf))
 }

@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use super::value::{Value, short};
+use crate::checkpoint::{bf16_to_f32, f16_to_f32};
 
 /// Element type of a storage.
 #[derive(Clone, Debug, PartialEq)]
@@ -277,7 +278,7 @@ fn decode(dtype: &Dtype, b: &[u8], big_endian: bool) -> f32 {
         Dtype::F32 => f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
         Dtype::F64 => f64::from_le_bytes(buf) as f32,
         Dtype::F16 => f16_to_f32(u16::from_le_bytes([buf[0], buf[1]])),
-        Dtype::BF16 => f32::from_bits((u16::from_le_bytes([buf[0], buf[1]]) as u32) << 16),
+        Dtype::BF16 => bf16_to_f32(u16::from_le_bytes([buf[0], buf[1]])),
         // Refused by `to_f32`.
         Dtype::Bytes | Dtype::Other(_) => f32::NAN,
     }
@@ -290,25 +291,6 @@ fn short_list(v: &[u64]) -> String {
     } else {
         format!("{:?}... ({} items)", &v[..8], v.len())
     }
-}
-
-/// IEEE half to single precision.
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, f) => {
-            // Subnormal: normalise.
-            let shift = f.leading_zeros() - 21;
-            let frac = (f << shift) & 0x3ff;
-            sign | ((127 - 15 + 1 - shift) << 23) | (frac << 13)
-        }
-        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
-        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
-    };
-    f32::from_bits(bits)
 }
 
 #[cfg(test)]

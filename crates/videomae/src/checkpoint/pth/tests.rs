@@ -203,7 +203,9 @@ fn a_whole_model_save_or_a_bad_legacy_file_gets_a_clear_error() {
     assert!(error(b"").contains("not a PyTorch checkpoint"));
     let dir = tempfile::tempdir().unwrap();
     match read_state_dict(dir.path()) {
-        Err(CheckpointError::Format { message, .. }) => assert_eq!(message, "not a regular file"),
+        Err(CheckpointError::Format { message, .. }) => {
+            assert_eq!(message, "is a folder, not a file")
+        }
         other => panic!("{other:?}"),
     }
     let no_pickle = pth(&[("other", b"x")]);
@@ -240,6 +242,18 @@ fn pickle_protocols_2_to_5_load_the_same_hand_known_values() {
 }
 
 #[test]
+fn a_data_pkl_over_the_limit_is_refused_unread() {
+    // Up to ~100 bytes of values per pickle byte: a 256 MB pickle was
+    // read and interpreted; the limit is 16 MB.
+    let big = vec![b'N'; super::pickle::MAX_PICKLE + 1];
+    let e = error(&pth(&[("data.pkl", &big)]));
+    assert_eq!(
+        e,
+        "entry archive/data.pkl declares 16777217 bytes where at most 16777216 are expected"
+    );
+}
+
+#[test]
 fn compressed_entries_within_bounds_load() {
     let b = f32_bytes(&SIX);
     let pickle = state_dict(None, &[Spec::f32("w", "0", &[2, 3])]);
@@ -248,4 +262,121 @@ fn compressed_entries_within_bounds_load() {
         zip::CompressionMethod::Deflated,
     );
     assert_eq!(read(&file).unwrap()["w"].1, SIX);
+}
+
+/// What a VideoMAE V2 training run saves: fp16 and bf16 weights (amp)
+/// under `model`, a Parameter rebuild, DataParallel around a compiled
+/// model (`module._orig_mod.`), plus `optimizer` (its own tensors, int
+/// keys), `epoch`, `scaler` and `args` (an `argparse.Namespace`, built by
+/// NEWOBJ and BUILD). Only the model's tensors are read; half-precision
+/// values convert exactly, subnormals, NaN and infinity included.
+#[test]
+fn a_v2_training_checkpoint_with_half_weights_loads_exact_values() {
+    use super::testutil::{global, int, tensor, text};
+    let half = [0x3c00u16, 0x0001, 0x7e00, 0xfc00, 0x8400, 0x3bff];
+    let bf16 = [0x3f80u16, 0xc0a0];
+    let mut w = Spec::f32("module._orig_mod.w", "0", &[2, 3]);
+    w.storage = "HalfStorage".into();
+    let mut b = Spec::f32("b", "1", &[2]);
+    b.storage = "BFloat16Storage".into();
+    let moment = Spec::f32("exp_avg", "2", &[6]);
+
+    let mut p = vec![0x80, 2, b'}', b'('];
+    text(&mut p, "model");
+    p.extend(b"}(");
+    text(&mut p, &w.name);
+    global(&mut p, "torch._utils", "_rebuild_parameter");
+    p.push(b'(');
+    tensor(&mut p, &w);
+    p.push(0x88);
+    global(&mut p, "collections", "OrderedDict");
+    p.extend(b")RtR");
+    text(&mut p, &b.name);
+    tensor(&mut p, &b);
+    p.push(b'u');
+    // optimizer: {"state": {0: {"exp_avg": tensor, "step": 5}}}
+    text(&mut p, "optimizer");
+    p.extend(b"}(");
+    text(&mut p, "state");
+    p.extend(b"}(K\x00}(");
+    text(&mut p, &moment.name);
+    tensor(&mut p, &moment);
+    text(&mut p, "step");
+    int(&mut p, 5);
+    p.extend(b"uuu");
+    text(&mut p, "epoch");
+    int(&mut p, 799);
+    // scaler: {"scale": 65536.0, "_growth_tracker": 0}
+    text(&mut p, "scaler");
+    p.extend(b"}(");
+    text(&mut p, "scale");
+    p.push(b'G');
+    p.extend(65536f64.to_be_bytes());
+    text(&mut p, "_growth_tracker");
+    int(&mut p, 0);
+    p.push(b'u');
+    // args: argparse.Namespace(model="vit_giant_patch14_224", batch_size=8)
+    text(&mut p, "args");
+    global(&mut p, "argparse", "Namespace");
+    p.extend(b")\x81}(");
+    text(&mut p, "model");
+    text(&mut p, "vit_giant_patch14_224");
+    text(&mut p, "batch_size");
+    int(&mut p, 8);
+    p.extend(b"ub");
+    p.extend(b"u.");
+
+    let le = |v: &[u16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let (h, bf, m) = (le(&half), le(&bf16), f32_bytes(&SIX));
+    let file = pth(&[
+        ("data.pkl", &p),
+        ("byteorder", b"little"),
+        ("data/0", &h),
+        ("data/1", &bf),
+        ("data/2", &m),
+    ]);
+    let map = read(&file).unwrap();
+    assert_eq!(map.keys().collect::<Vec<_>>(), ["b", "w"]);
+    let (shape, v) = &map["w"];
+    assert_eq!(shape, &[2, 3]);
+    let want = [
+        1.0f32,
+        5.960_464_5e-8, // 2^-24, the smallest subnormal
+        f32::NAN,
+        f32::NEG_INFINITY,
+        -6.103_515_6e-5, // -2^-14, the smallest normal
+        0.999_511_7,     // 1 - 2^-11
+    ];
+    for (got, want) in v.iter().zip(want) {
+        assert!(
+            got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+            "{got} != {want}"
+        );
+    }
+    assert_eq!(map["b"], (vec![2], vec![1.0, -5.0]));
+}
+
+#[test]
+fn long_storage_keys_are_looked_up_whole() {
+    // Keys were shortened to 60 characters for messages before the entry
+    // was looked up, so a long key named an entry that does not exist.
+    let key = "k".repeat(80);
+    let b = f32_bytes(&SIX);
+    let file = state_dict_pth(None, &[Spec::f32("w", &key, &[6])], &[(&key, &b)]);
+    assert_eq!(read(&file).unwrap()["w"], (vec![6], SIX.to_vec()));
+}
+
+#[test]
+fn stacked_wrapper_prefixes_are_all_removed() {
+    let b = f32_bytes(&SIX);
+    let file = state_dict_pth(
+        Some("module"),
+        &[
+            Spec::f32("module._orig_mod.a", "0", &[6]),
+            Spec::f32("_orig_mod.module.b", "0", &[6]),
+        ],
+        &[("0", &b)],
+    );
+    let map = read(&file).unwrap();
+    assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"]);
 }

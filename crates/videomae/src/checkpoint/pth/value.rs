@@ -254,6 +254,33 @@ impl Drop for Object {
     }
 }
 
+/// Items of a MARK frame as `(key, value)` pairs (SETITEMS, DICT).
+pub(crate) fn pairs(items: Vec<Value>) -> Result<Vec<(Value, Value)>, String> {
+    if !items.len().is_multiple_of(2) {
+        return Err("odd number of dict items".into());
+    }
+    let mut out = Vec::with_capacity(items.len() / 2);
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+/// A little-endian two's complement integer (LONG1/LONG4).
+pub(crate) fn long(b: &[u8]) -> Value {
+    if b.len() > 8 {
+        return Value::BigInt;
+    }
+    if b.is_empty() {
+        return Value::Int(0);
+    }
+    let neg = b[b.len() - 1] & 0x80 != 0;
+    let mut buf = [if neg { 0xff } else { 0 }; 8];
+    buf[..b.len()].copy_from_slice(b);
+    Value::Int(i64::from_le_bytes(buf))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

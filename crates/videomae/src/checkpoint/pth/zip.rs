@@ -12,6 +12,7 @@ use std::io::{BufReader, Read};
 
 use zip::{CompressionMethod, ZipArchive};
 
+use super::pickle::MAX_PICKLE;
 use super::value::short;
 
 /// A compressed entry may inflate to at most this many times its
@@ -20,9 +21,6 @@ use super::value::short;
 const MAX_RATIO: u64 = 64;
 /// Bytes any entry may have beyond the ratio (tiny records compress badly).
 const SLACK: u64 = 1 << 16;
-/// The largest `data.pkl` read: a state dict of thousands of tensors is a
-/// few hundred kilobytes.
-const MAX_PICKLE: u64 = 256 << 20;
 
 /// An open `.pth` archive.
 pub(crate) struct Archive {
@@ -100,7 +98,7 @@ impl Archive {
         }
         if size > max {
             return Err(format!(
-                "entry {shown} declares {size} bytes where {max} are expected"
+                "entry {shown} declares {size} bytes where at most {max} are expected"
             ));
         }
         if size > self.budget {
@@ -128,7 +126,7 @@ impl Archive {
 
     /// `data.pkl`.
     pub fn pickle(&mut self) -> Result<Vec<u8>, String> {
-        self.read("data.pkl", MAX_PICKLE)?
+        self.read("data.pkl", MAX_PICKLE as u64)?
             .ok_or_else(|| "data.pkl vanished".into())
     }
 
