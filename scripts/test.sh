@@ -54,7 +54,11 @@ H=crates/hashtag-select/tests/data
 grep -q '"name": "skateboarding"' "$SCRATCH/groups.json"
 grep -qx 'football' "$SCRATCH/labels.txt"
 
-step "tests"
+step "hostile input against the command-line tools (tests/hostile/cli.sh)"
+bash tests/hostile/cli.sh "$EXAMPLES"
+
+step "tests (the byte-level fuzz properties run here with their short defaults;
+docs/RELIABILITY.md shows a longer run)"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else
