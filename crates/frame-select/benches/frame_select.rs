@@ -57,6 +57,7 @@ fn whole_video(c: &mut Criterion) {
 fn detectors(c: &mut Criterion) {
     use frame_select::detect::PersonDetector;
     use frame_select::detect::hog::HogPeopleDetector;
+    #[cfg(feature = "yolo")]
     use frame_select::detect::yolo::{YoloConfig, YoloPersonDetector};
     let Some(path) = video() else { return };
     let frame = frame_select::video::sample_frames(&path, &[0], &Default::default())
@@ -69,12 +70,15 @@ fn detectors(c: &mut Criterion) {
         b.iter(|| hog.detect(frame.rgb.view()).unwrap())
     });
     // Random weights run as fast as trained ones.
-    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/yolov8/yolov8n_random.safetensors");
-    let yolo = YoloPersonDetector::load(&weights, YoloConfig::default()).unwrap();
-    g.bench_function("yolov8n_640_flex", |b| {
-        b.iter(|| yolo.detect(frame.rgb.view()).unwrap())
-    });
+    #[cfg(feature = "yolo")]
+    {
+        let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/yolov8/yolov8n_random.safetensors");
+        let yolo = YoloPersonDetector::load(&weights, YoloConfig::default()).unwrap();
+        g.bench_function("yolov8n_640_flex", |b| {
+            b.iter(|| yolo.detect(frame.rgb.view()).unwrap())
+        });
+    }
     g.finish();
 }
 

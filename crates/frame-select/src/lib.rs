@@ -19,6 +19,23 @@
 //!   detector (bundled coefficients) and YOLOv8 in Burn.
 //! - [`select`]: the decode-once selection over folders or manifests.
 //!
+//! ## Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `yolo` | yes | `detect::yolo`, YOLOv8 in Burn, and the `burn` re-export; pulls in Burn and `safetensors` |
+//!
+//! With `default-features = false` the crate builds without Burn: video I/O,
+//! shot detection, quality, hashing, HOG person detection and the selection
+//! pipeline all remain; a [`select::SelectionConfig`] asking for
+//! `person_detector = "yolov8"` is then refused by
+//! [`detect::from_config`] with [`detect::DetectError::Config`] naming the
+//! missing feature.
+//!
+//! Frames in public signatures are [`ndarray`] arrays (and YOLOv8's model is
+//! generic over a `burn` backend), so both crates are re-exported: use
+//! `frame_select::ndarray` instead of adding a matching `ndarray` version
+//! yourself.
+//!
 //! ```no_run
 //! use frame_select::scene::{DetectorConfig, detect_scenes};
 //! let found = detect_scenes("clip.mp4", &DetectorConfig::default())?;
@@ -35,6 +52,16 @@
 //! `curation-core`'s WebDataset shards.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The `burn` crate frame-select's YOLOv8 is written in (feature `yolo`), so
+/// callers name backends and tensors with the same version.
+#[cfg(feature = "yolo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yolo")))]
+pub use burn;
+/// The `ndarray` crate frames are exchanged in (`height x width x 3` RGB
+/// `u8` arrays), so callers build frames with the same version.
+pub use ndarray;
 
 pub mod detect;
 pub mod hash;

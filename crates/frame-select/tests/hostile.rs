@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use frame_select::detect::hog::{HogConfig, HogPeopleDetector};
+#[cfg(feature = "yolo")]
 use frame_select::detect::yolo::YoloConfig;
 use frame_select::scene::{
     AdaptiveConfig, ComponentWeights, ContentConfig, DetectorConfig, detect_scenes,
@@ -365,16 +366,19 @@ fn detector_configs_are_checked() {
             .unwrap()
             .is_empty()
     );
-    each_refused::<YoloConfig>(
-        &[
-            ("confidence", |c| c.confidence = f32::NAN),
-            ("iou", |c| c.iou = -0.5),
-            ("image_size", |c| c.image_size = 641),
-            ("max_detections", |c| c.max_detections = 0),
-        ],
-        |c| c.validate(),
-    );
-    assert!(YoloConfig::default().validate().is_ok());
+    #[cfg(feature = "yolo")]
+    {
+        each_refused::<YoloConfig>(
+            &[
+                ("confidence", |c| c.confidence = f32::NAN),
+                ("iou", |c| c.iou = -0.5),
+                ("image_size", |c| c.image_size = 641),
+                ("max_detections", |c| c.max_detections = 0),
+            ],
+            |c| c.validate(),
+        );
+        assert!(YoloConfig::default().validate().is_ok());
+    }
     assert!(HogConfig::default().validate().is_ok());
 }
 
@@ -701,6 +705,7 @@ fn fuzz_mutated_video_bytes_give_a_result_or_a_typed_error() {
 /// YOLOv8 weights with NaNs (a damaged download) give NaN outputs; before
 /// the fix, NaN box coordinates next to a finite score passed NMS as a
 /// "person". Now the frame's detection is an error.
+#[cfg(feature = "yolo")]
 #[test]
 fn nan_detector_outputs_are_an_error_not_boxes() {
     use burn::backend::Flex;

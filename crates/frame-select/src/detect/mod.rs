@@ -3,10 +3,14 @@
 //!
 //! Two detectors ship: [`hog::HogPeopleDetector`] (CPU, no download: HOG +
 //! linear SVM with OpenCV's default people-detector coefficients) and
-//! [`yolo::YoloV8`] (the published system's choice; Burn, weights converted
-//! from an Ultralytics checkpoint by `tools/convert_yolov8.py`).
+//! `yolo::YoloV8` (the published system's choice; Burn, weights converted
+//! from an Ultralytics checkpoint by `tools/convert_yolov8.py`). YOLOv8 needs
+//! the `yolo` feature (on by default); without it only HOG is built and
+//! Burn is not linked.
 
 pub mod hog;
+#[cfg(feature = "yolo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yolo")))]
 pub mod yolo;
 
 use ndarray::ArrayView3;
@@ -101,10 +105,65 @@ pub fn from_config(
     match config.person_detector {
         PersonDetectorKind::None => Ok(None),
         PersonDetectorKind::Hog => Ok(Some(std::sync::Arc::new(hog::HogPeopleDetector::default()))),
+        #[cfg(feature = "yolo")]
         PersonDetectorKind::Yolov8 => {
             let path = config.yolo_weights.clone().unwrap_or_default();
             yolo::load_person_detector(&path, config.person_confidence)
                 .map(|d| Some(d as std::sync::Arc<dyn PersonDetector>))
         }
+        // The variant stays in the config type so a saved config reads the
+        // same with or without the feature; asking for it is then an error,
+        // never a silent fall-back to no detection.
+        #[cfg(not(feature = "yolo"))]
+        PersonDetectorKind::Yolov8 => Err(DetectError::Config(
+            "person_detector = yolov8 needs frame-select built with the `yolo` feature".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::{PersonDetectorKind, SelectionConfig};
+
+    fn yolo_config(weights: &std::path::Path) -> SelectionConfig {
+        SelectionConfig {
+            person_detector: PersonDetectorKind::Yolov8,
+            yolo_weights: Some(weights.to_path_buf()),
+            ..SelectionConfig::default()
+        }
+    }
+
+    /// Without the `yolo` feature a YOLOv8 config is an error that names the
+    /// feature, never a silent run without person detection.
+    #[cfg(not(feature = "yolo"))]
+    #[test]
+    fn yolov8_without_the_feature_is_refused_naming_it() {
+        let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/yolov8/yolov8n_random.safetensors");
+        let err = from_config(&yolo_config(&weights)).err().expect("refused");
+        assert!(matches!(err, DetectError::Config(_)), "{err}");
+        assert!(err.to_string().contains("`yolo` feature"), "{err}");
+    }
+
+    /// With the feature, the same config loads the detector.
+    #[cfg(feature = "yolo")]
+    #[test]
+    fn yolov8_with_the_feature_loads() {
+        let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/yolov8/yolov8n_random.safetensors");
+        let detector = from_config(&yolo_config(&weights)).unwrap().unwrap();
+        assert!(detector.name().starts_with("yolov8"), "{}", detector.name());
+    }
+
+    #[test]
+    fn hog_and_none_need_no_feature() {
+        let hog = SelectionConfig::default();
+        assert_eq!(from_config(&hog).unwrap().unwrap().name(), "hog");
+        let none = SelectionConfig {
+            person_detector: PersonDetectorKind::None,
+            ..SelectionConfig::default()
+        };
+        assert!(from_config(&none).unwrap().is_none());
     }
 }
