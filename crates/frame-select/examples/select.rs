@@ -10,7 +10,11 @@
 //!
 //! Writes `clips/<id>.mp4` + `clips/<id>.json` per kept clip,
 //! `selections.jsonl` (one decision per video), `report.json` and
-//! `selection_config.json` into `--out`, and prints the report.
+//! `selection_config.json` into `--out`, and prints the report. `<id>` is
+//! the file stem (or manifest id) when it is made of `[A-Za-z0-9_-]`, else
+//! the same key curation's shards use (`my_clip-<16 hex digits>` for
+//! `my.clip`); ids repeated (ignoring case) get `-2`, `-3`, ... so no two
+//! clips share a file.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -102,40 +102,96 @@ impl Default for DetectorConfig {
     }
 }
 
-/// A running shot detector of either kind, fed frames already at detection
-/// size (see [`resize::detection_size`]).
+/// A streaming shot detector of either kind. Feed it every decoded frame in
+/// order, at the size it was decoded: it shrinks each frame to
+/// [`resize::detection_size`] with OpenCV's bilinear resize before scoring,
+/// as PySceneDetect's `SceneManager` does, so scores and cuts equal
+/// PySceneDetect's whatever the frame size. Frames already at detection
+/// size pass through unchanged.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::scene::{DetectorConfig, ShotDetector};
+///
+/// let mut shots = ShotDetector::new(&DetectorConfig::default());
+/// let mut cuts = Vec::new();
+/// for i in 0..40u64 {
+///     // A 1280x720 picture that turns from black to white at frame 20.
+///     let value = if i < 20 { 0 } else { 255 };
+///     let frame = Array3::from_elem((720, 1280, 3), value);
+///     let (_score, cut) = shots.process(i, frame.view());
+///     cuts.extend(cut);
+/// }
+/// assert_eq!(cuts, vec![20]);
+/// assert_eq!(shots.detection_size(), Some((256, 144)));
+/// ```
 #[derive(Debug, Clone)]
-pub enum ShotDetector {
-    /// Content detector.
+pub struct ShotDetector {
+    kind: DetectorKind,
+    resizer: resize::ResizerCache,
+    size: Option<(u32, u32)>,
+}
+
+#[derive(Debug, Clone)]
+enum DetectorKind {
     Content(ContentDetector),
-    /// Adaptive detector.
     Adaptive(AdaptiveDetector),
 }
 
 impl ShotDetector {
-    /// A detector for `config`.
+    /// A detector for `config` (check it first with
+    /// [`DetectorConfig::validate`] when it comes from a user).
     pub fn new(config: &DetectorConfig) -> Self {
-        match config {
-            DetectorConfig::Content(c) => Self::Content(ContentDetector::new(c)),
-            DetectorConfig::Adaptive(c) => Self::Adaptive(AdaptiveDetector::new(c)),
+        let kind = match config {
+            DetectorConfig::Content(c) => DetectorKind::Content(ContentDetector::new(c)),
+            DetectorConfig::Adaptive(c) => DetectorKind::Adaptive(AdaptiveDetector::new(c)),
+        };
+        Self {
+            kind,
+            resizer: resize::ResizerCache::default(),
+            size: None,
         }
     }
 
-    /// Feeds frame `frame` (sequential) as RGB at detection size; returns the
-    /// frame's score (if it had a predecessor) and a cut confirmed now.
+    /// Feeds frame number `frame` (sequential), an RGB frame
+    /// `(height, width, 3)` of any size; returns the frame's score (if it
+    /// had a predecessor of the same size) and a cut confirmed now.
     pub fn process(
         &mut self,
         frame: u64,
         rgb: ArrayView3<'_, u8>,
     ) -> (Option<FrameScore>, Option<u64>) {
-        let planes = HsvPlanes::from_rgb(rgb);
-        match self {
-            Self::Content(d) => d.process(frame, planes),
-            Self::Adaptive(d) => {
+        let (score, cut, ()) = self.process_inspect(frame, rgb, |_| ());
+        (score, cut)
+    }
+
+    /// As [`ShotDetector::process`], and also hands the frame as scored
+    /// (shrunk to detection size) to `inspect`, so a caller measuring
+    /// something at detection size does not resize it a second time.
+    pub fn process_inspect<R>(
+        &mut self,
+        frame: u64,
+        rgb: ArrayView3<'_, u8>,
+        inspect: impl FnOnce(ArrayView3<'_, u8>) -> R,
+    ) -> (Option<FrameScore>, Option<u64>, R) {
+        let small = self.resizer.to_detection_size(rgb.view());
+        let view = small.as_ref().map_or(rgb, |s| s.view());
+        self.size = Some((view.dim().1 as u32, view.dim().0 as u32));
+        let planes = HsvPlanes::from_rgb(view);
+        let (score, cut) = match &mut self.kind {
+            DetectorKind::Content(d) => d.process(frame, planes),
+            DetectorKind::Adaptive(d) => {
                 let step = d.process(frame, planes);
                 (step.score, step.cut)
             }
-        }
+        };
+        (score, cut, inspect(view))
+    }
+
+    /// `(width, height)` the last frame was scored at; `None` before the
+    /// first frame.
+    pub fn detection_size(&self) -> Option<(u32, u32)> {
+        self.size
     }
 }
 
@@ -174,16 +230,11 @@ pub fn detect_scenes(
     })?;
     with_frame_stream(path.as_ref(), &DecodeOptions::default(), |info, frames| {
         let mut detector = ShotDetector::new(config);
-        let mut resizer = resize::ResizerCache::default();
         let mut cuts = Vec::new();
         let mut count = 0;
-        let mut size = (info.width, info.height);
         for frame in &mut *frames {
             let frame = frame?;
-            let small = resizer.to_detection_size(frame.rgb.view());
-            let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
-            size = (view.dim().1 as u32, view.dim().0 as u32);
-            let (_, cut) = detector.process(frame.position, view);
+            let (_, cut) = detector.process(frame.position, frame.rgb.view());
             cuts.extend(cut);
             count = count.max(frame.position + 1);
         }
@@ -193,7 +244,9 @@ pub fn detect_scenes(
             frames: count,
             scenes: scenes_from_cuts(&cuts, count),
             cuts,
-            detection_size: size,
+            detection_size: detector
+                .detection_size()
+                .unwrap_or_else(|| resize::detection_size(info.width, info.height)),
             damage: frames.damage().clone(),
         })
     })?

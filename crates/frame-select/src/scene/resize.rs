@@ -32,10 +32,17 @@ pub struct ResizerCache {
 
 impl ResizerCache {
     /// `rgb` resized to `target` `(width, height)`; `None` when it already
-    /// has that size (use the frame as it is).
+    /// has that size, or when it or `target` has no pixels or `rgb` is not
+    /// 3-channel (nothing to interpolate: use the frame as it is).
     pub fn resize(&mut self, rgb: ArrayView3<'_, u8>, target: (u32, u32)) -> Option<Array3<u8>> {
-        let (h, w, _) = rgb.dim();
-        if target == (w as u32, h as u32) {
+        let (h, w, c) = rgb.dim();
+        if target == (w as u32, h as u32)
+            || w == 0
+            || h == 0
+            || c != 3
+            || target.0 == 0
+            || target.1 == 0
+        {
             return None;
         }
         let r = match &mut self.resizer {
@@ -102,7 +109,8 @@ pub struct LinearResizer {
 }
 
 impl LinearResizer {
-    /// A resizer from `src_w x src_h` to `dst_w x dst_h` (all > 0).
+    /// A resizer from `src_w x src_h` to `dst_w x dst_h` (a zero side
+    /// gives black frames, see [`LinearResizer::resize`]).
     pub fn new(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> Self {
         let xs = axis(src_w, dst_w, true);
         // Rows keep their unclamped index; clamping happens when fetching.
@@ -139,10 +147,18 @@ impl LinearResizer {
         self.src == (src_w, src_h) && self.dst == (dst.0 as usize, dst.1 as usize)
     }
 
-    /// Resizes an RGB (or any 3-channel) frame of the source size.
+    /// Resizes an RGB (or any 3-channel) frame of the source size; a
+    /// source or target without pixels gives a black target-sized frame.
+    ///
+    /// # Panics
+    /// When `img` is not `(src_h, src_w, 3)` ([`ResizerCache`] checks
+    /// that for you).
     pub fn resize(&self, img: ArrayView3<'_, u8>) -> Array3<u8> {
         let (sw, sh) = self.src;
         let (dw, dh) = self.dst;
+        if sw == 0 || sh == 0 || dw == 0 || dh == 0 {
+            return Array3::zeros((dh, dw, 3));
+        }
         assert_eq!(
             img.dim(),
             (sh, sw, 3),
@@ -270,6 +286,29 @@ mod tests {
         // 640x480: factor 2.5 -> 256 x 192.
         assert_eq!(detection_size(640, 480), (256, 192));
         assert_eq!(detection_size(720, 528), (256, 188)); // 187.73 -> 188
+    }
+
+    #[test]
+    fn frames_without_pixels_do_not_panic() {
+        // A zero-height frame clamped rows to `0..=-1`, which panicked.
+        let r = LinearResizer::new(1000, 0, 256, 1).resize(Array3::zeros((0, 1000, 3)).view());
+        assert_eq!(r.dim(), (1, 256, 3));
+        let mut cache = ResizerCache::default();
+        assert!(
+            cache
+                .to_detection_size(Array3::zeros((0, 1000, 3)).view())
+                .is_none()
+        );
+        assert!(
+            cache
+                .resize(Array3::zeros((10, 10, 3)).view(), (0, 5))
+                .is_none()
+        );
+        assert!(
+            cache
+                .resize(Array3::zeros((600, 800, 4)).view(), (8, 6))
+                .is_none()
+        );
     }
 
     #[test]

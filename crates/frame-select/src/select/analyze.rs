@@ -90,7 +90,6 @@ fn analyze_frames(
     let stride = ((config.sample_every_s * fps).round() as u64).max(1);
     let thresholds = QualityThresholds::default();
     let mut shots = ShotDetector::new(&config.shots);
-    let mut det_resizer = ResizerCache::default();
     let mut sample_resizer = ResizerCache::default();
     let mut cuts = Vec::new();
     let mut keyframes = Vec::new();
@@ -118,17 +117,18 @@ fn analyze_frames(
             keyframes.push(frame.position);
         }
         let (h, w, _) = frame.rgb.dim();
-        let small = det_resizer.to_detection_size(frame.rgb.view());
-        let view = small.as_ref().map_or(frame.rgb.view(), |s| s.view());
-        let (_, cut) = shots.process(frame.position, view);
+        // Samples every `stride` positions (by time, so variable-rate
+        // files are sampled evenly too); hashes and motion use the frame
+        // as the shot detector scored it (detection size).
+        let sampled = frame.position >= next_sample;
+        let (_, cut, small_gray) = shots.process_inspect(frame.position, frame.rgb.view(), |v| {
+            sampled.then(|| gray(v))
+        });
         cuts.extend(cut);
 
-        // Samples every `stride` positions (by time, so variable-rate
-        // files are sampled evenly too).
-        if frame.position >= next_sample {
+        if let Some(small_gray) = small_gray {
             next_sample = frame.position + stride;
             let full_gray = gray(frame.rgb.view());
-            let small_gray = gray(view);
             let motion = last_small_gray
                 .as_ref()
                 .and_then(|g| mean_abs_diff(g.view(), small_gray.view()));
@@ -143,14 +143,13 @@ fn analyze_frames(
             });
             last_small_gray = Some(small_gray);
             let max_w = config.max_sample_width as usize;
-            let pixels = if w > max_w {
-                let th = ((h as f64 * max_w as f64 / w as f64).round() as usize).max(1);
-                sample_resizer
-                    .resize(frame.rgb.view(), (max_w as u32, th as u32))
-                    .expect("narrower target")
-            } else {
-                frame.rgb
-            };
+            let th = ((h as f64 * max_w as f64 / w.max(1) as f64).round() as usize).max(1);
+            // `None`: already narrow enough (or nothing to shrink).
+            let pixels = match w > max_w {
+                true => sample_resizer.resize(frame.rgb.view(), (max_w as u32, th as u32)),
+                false => None,
+            }
+            .unwrap_or(frame.rgb);
             sample_pixels.push(pixels);
         }
     }

@@ -1,5 +1,6 @@
 //! Where the videos come from: a folder, or curation-core's manifest.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::SelectError;
@@ -18,34 +19,123 @@ const VIDEO_EXTENSIONS: &[&str] = &[
     "mp4", "mkv", "webm", "mov", "avi", "m4v", "flv", "ts", "mpg", "mpeg", "3gp", "wmv",
 ];
 
-/// A file-name-safe id: characters outside `[A-Za-z0-9._-]` become `_`.
+/// Longest id [`is_safe_id`] accepts: [`safe_id`]'s longest output (80
+/// characters, `-`, 16 hex digits) plus a de-duplication suffix
+/// (`-` and up to 20 digits), rounded up.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// A file-name-safe id for clip and sidecar names, the same function as
+/// curation-core's WebDataset keys ([`curation_core::shard::shard_key`]), so a
+/// clip's id equals its record's shard key. An id made of `[A-Za-z0-9_-]`
+/// (1 to 80 characters) stays as it is; any other becomes its first 80
+/// characters with the others replaced by `_`, plus `-` and 16 hex digits
+/// of the id's SHA-256, so two different ids do not meet in practice.
+/// Outputs never hold `.`, `/`, `\\` or control characters (so never `..`
+/// nor a hidden file), are never empty, and have at most 97 characters.
+///
+/// ```
+/// use frame_select::select::safe_id;
+/// assert_eq!(safe_id("dQw4w9WgXcQ"), "dQw4w9WgXcQ");
+/// let odd = safe_id("../a b.mp4");
+/// assert!(odd.starts_with("___a_b_mp4-") && odd.len() == 11 + 16);
+/// ```
 pub fn safe_id(id: &str) -> String {
-    let s: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() || s.starts_with('.') {
-        format!("v{s}")
-    } else {
-        s
+    curation_core::shard::shard_key(id)
+}
+
+/// Whether `id` is usable as a clip file stem as it is: 1 to
+/// [`MAX_ID_CHARS`] characters from `[A-Za-z0-9_-]`.
+pub fn is_safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Makes the inputs' ids safe ([`safe_id`] for any that is not
+/// [`is_safe_id`]) and distinct, ignoring ASCII case (on a case-insensitive
+/// file system `A.mp4` and `a.mp4` are one file). The first of equal ids
+/// keeps it; later ones get the smallest suffix `-2`, `-3`, ... that is
+/// neither an id of another input nor given out before, so an id no other
+/// input shares never changes and no two outputs are equal, whatever the
+/// input order (`x, x, x-2` gives `x, x-3, x-2`). Deterministic.
+/// [`inputs_from_dir`] and [`inputs_from_manifest`] already call it; call it
+/// on hand-made inputs before [`super::select_videos`], which refuses
+/// unsafe or repeated ids.
+///
+/// ```
+/// use frame_select::select::{VideoInput, assign_unique_ids};
+/// let mut inputs: Vec<VideoInput> = ["x", "X", "x-2"]
+///     .iter()
+///     .map(|id| VideoInput { id: id.to_string(), path: format!("{id}.mp4").into() })
+///     .collect();
+/// assign_unique_ids(&mut inputs);
+/// let ids: Vec<&str> = inputs.iter().map(|i| i.id.as_str()).collect();
+/// assert_eq!(ids, ["x", "X-3", "x-2"]);
+/// ```
+pub fn assign_unique_ids(inputs: &mut [VideoInput]) {
+    for input in inputs.iter_mut() {
+        if !is_safe_id(&input.id) {
+            input.id = safe_id(&input.id);
+        }
+    }
+    // Every id some input holds is reserved before any suffix is chosen,
+    // so a suffixed id never takes the id of a later input.
+    let mut taken: HashSet<String> = inputs.iter().map(|i| fold(&i.id)).collect();
+    let mut first_seen = HashSet::new();
+    for input in inputs.iter_mut() {
+        let key = fold(&input.id);
+        if first_seen.insert(key) {
+            continue;
+        }
+        // Room for the suffix keeps the result within MAX_ID_CHARS (ids
+        // are ASCII here, so byte slicing is safe).
+        let base = &input.id[..input.id.len().min(MAX_ID_CHARS - 21)];
+        let id = (2u64..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|c| !taken.contains(&fold(c)))
+            .expect("finitely many ids are taken");
+        taken.insert(fold(&id));
+        input.id = id;
     }
 }
 
-fn unique(inputs: &mut [VideoInput]) {
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    for input in inputs.iter_mut() {
-        let n = seen.entry(input.id.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            input.id = format!("{}-{}", input.id, n);
+/// The form ids are compared in: ASCII lower case.
+fn fold(id: &str) -> String {
+    id.to_ascii_lowercase()
+}
+
+/// The first few (at most five) problems with `inputs`' ids, and how many
+/// there are in all: ids that are not [`is_safe_id`], and ids (ignoring
+/// ASCII case) held by more than one input.
+pub(crate) fn id_problems(inputs: &[VideoInput]) -> (Vec<String>, usize) {
+    let mut problems = Vec::new();
+    let mut total = 0;
+    let mut note = |p: String| {
+        total += 1;
+        if problems.len() < 5 {
+            problems.push(p);
+        }
+    };
+    let mut first = HashMap::new();
+    for input in inputs {
+        if !is_safe_id(&input.id) {
+            let shown: String = input.id.chars().take(40).collect();
+            note(format!(
+                "id {shown:?} ({}) is not 1-{MAX_ID_CHARS} characters of [A-Za-z0-9_-]",
+                input.path.display()
+            ));
+        } else if let Some(path) = first.insert(fold(&input.id), &input.path) {
+            note(format!(
+                "id {:?} is used by both {} and {}",
+                input.id,
+                path.display(),
+                input.path.display()
+            ));
         }
     }
+    (problems, total)
 }
 
 /// Every video file under `dir` (recursively, sorted by path), with the
@@ -78,7 +168,7 @@ pub fn inputs_from_dir(dir: &Path) -> Result<Vec<VideoInput>, SelectError> {
             });
         }
     }
-    unique(&mut inputs);
+    assign_unique_ids(&mut inputs);
     Ok(inputs)
 }
 
@@ -126,7 +216,7 @@ pub fn inputs_from_manifest(manifest: &Path) -> Result<(Vec<VideoInput>, usize),
             None => without_media += 1,
         }
     }
-    unique(&mut inputs);
+    assign_unique_ids(&mut inputs);
     Ok((inputs, without_media))
 }
 
@@ -134,21 +224,27 @@ pub fn inputs_from_manifest(manifest: &Path) -> Result<(Vec<VideoInput>, usize),
 mod tests {
     use super::*;
 
+    fn ids(list: &[&str]) -> Vec<String> {
+        let mut v: Vec<VideoInput> = list
+            .iter()
+            .map(|id| VideoInput {
+                id: id.to_string(),
+                path: PathBuf::from(format!("{id}.mp4")),
+            })
+            .collect();
+        assign_unique_ids(&mut v);
+        v.into_iter().map(|i| i.id).collect()
+    }
+
     #[test]
     fn ids_are_safe_and_unique() {
-        assert_eq!(safe_id("a b/c.mp4"), "a_b_c.mp4");
-        assert_eq!(safe_id(".hidden"), "v.hidden");
-        let mut v = vec![
-            VideoInput {
-                id: "x".into(),
-                path: "a".into(),
-            },
-            VideoInput {
-                id: "x".into(),
-                path: "b".into(),
-            },
-        ];
-        unique(&mut v);
-        assert_eq!(v[1].id, "x-2");
+        assert_eq!(safe_id("a_b-C9"), "a_b-C9");
+        assert!(safe_id("a b/c.mp4").starts_with("a_b_c_mp4-"));
+        assert!(safe_id(".hidden").starts_with("_hidden-"));
+        assert_eq!(ids(&["x", "x"]), ["x", "x-2"]);
+        // The old suffixing gave `x, x-2, x-2` here.
+        assert_eq!(ids(&["x", "x", "x-2"]), ["x", "x-3", "x-2"]);
+        assert_eq!(ids(&["x-2", "x", "x"]), ["x-2", "x", "x-3"]);
+        assert_eq!(ids(&["A", "a", "a-2"]), ["A", "a-3", "a-2"]);
     }
 }

@@ -18,12 +18,24 @@ pub mod plan;
 mod run;
 
 pub use config::{PersonDetectorKind, SelectionConfig};
-pub use inputs::{VideoInput, inputs_from_dir, inputs_from_manifest};
+pub use inputs::{
+    MAX_ID_CHARS, VideoInput, assign_unique_ids, inputs_from_dir, inputs_from_manifest, is_safe_id,
+    safe_id,
+};
 pub use run::{
     KeptClip, SelectError, SelectionReport, SelectionRun, VideoSelection, select_videos,
 };
 
-/// Why a video yields no clip. Names are snake_case in reports.
+/// Why a video yields no clip, in check order. Serialised (in
+/// `selections.jsonl`, sidecars and as `report.json`'s keys) as its
+/// [`Reason::name`], e.g. `"no_person"`.
+///
+/// ```
+/// use frame_select::select::Reason;
+/// assert_eq!(serde_json::to_string(&Reason::NoPerson).unwrap(), r#""no_person""#);
+/// assert_eq!("scene_too_short".parse::<Reason>(), Ok(Reason::SceneTooShort));
+/// assert_eq!(Reason::NearDuplicate.to_string(), "near_duplicate");
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -52,6 +64,20 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in check order.
+    pub const ALL: [Reason; 10] = [
+        Reason::DecodeFailed,
+        Reason::NoFrames,
+        Reason::SceneTooShort,
+        Reason::NoPerson,
+        Reason::Blank,
+        Reason::Blurry,
+        Reason::BadExposure,
+        Reason::Static,
+        Reason::NearDuplicate,
+        Reason::WriteFailed,
+    ];
+
     /// The snake_case name used in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -66,5 +92,28 @@ impl Reason {
             Reason::NearDuplicate => "near_duplicate",
             Reason::WriteFailed => "write_failed",
         }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is no [`Reason`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown selection reason {0:?}")]
+pub struct UnknownReason(pub String);
+
+impl std::str::FromStr for Reason {
+    type Err = UnknownReason;
+
+    /// The reason named `s` ([`Reason::name`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| UnknownReason(s.chars().take(40).collect()))
     }
 }

@@ -30,6 +30,19 @@ pub enum SelectError {
         /// What went wrong.
         reason: String,
     },
+    /// Input ids that cannot name clip files: not [`super::is_safe_id`],
+    /// or held (ignoring ASCII case) by two inputs, whose clips would
+    /// overwrite each other. [`super::assign_unique_ids`] fixes them.
+    #[error(
+        "{count} input id problem(s), e.g. {}; fix them with assign_unique_ids",
+        problems.join("; ")
+    )]
+    InputIds {
+        /// The first few problems, each naming the id and its video.
+        problems: Vec<String>,
+        /// How many problems there are.
+        count: usize,
+    },
     /// The output folder or a report file could not be written.
     #[error("cannot write output: {0}")]
     Output(#[from] curation_core::CurationError),
@@ -96,8 +109,8 @@ pub struct SelectionReport {
     pub kept: u64,
     /// Videos rejected.
     pub rejected: u64,
-    /// Per reason.
-    pub reasons: BTreeMap<String, ReasonStats>,
+    /// Per reason, in check order (keys are [`Reason::name`]s in JSON).
+    pub reasons: BTreeMap<Reason, ReasonStats>,
     /// Videos whose decoding stopped early, skipped packets, met FFmpeg
     /// errors or gave fewer frames than the container announces (kept or
     /// not).
@@ -130,10 +143,7 @@ impl SelectionReport {
         }
         self.rejected += 1;
         for (i, r) in s.reasons.iter().enumerate() {
-            self.reasons
-                .entry(r.name().to_string())
-                .or_default()
-                .record(&s.id, i == 0);
+            self.reasons.entry(*r).or_default().record(&s.id, i == 0);
         }
     }
 }
@@ -272,6 +282,10 @@ pub fn select_videos(
     progress: &(dyn Fn(&VideoSelection) + Sync),
 ) -> Result<SelectionRun, SelectError> {
     config.validate().map_err(SelectError::Config)?;
+    let (problems, count) = super::inputs::id_problems(inputs);
+    if count > 0 {
+        return Err(SelectError::InputIds { problems, count });
+    }
     // Never write over an input: the report files, and each clip and
     // sidecar (an input folder inside `out/clips` would otherwise have its
     // videos replaced by their clips).
