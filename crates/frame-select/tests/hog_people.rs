@@ -67,7 +67,7 @@ fn matched_share(a: &[Detection], b: &[Detection]) -> (usize, usize) {
 }
 
 #[test]
-fn finds_people_in_vtest_and_agrees_with_opencv() {
+fn shared_data_finds_people_in_vtest_and_agrees_with_opencv() {
     let Some(results) = run("vtest", "vtest.avi") else {
         return;
     };
@@ -99,7 +99,7 @@ fn finds_people_in_vtest_and_agrees_with_opencv() {
 }
 
 #[test]
-fn finds_nobody_in_tree() {
+fn shared_data_finds_nobody_in_tree() {
     let Some(results) = run("tree", "tree.avi") else {
         return;
     };
@@ -111,7 +111,7 @@ fn finds_nobody_in_tree() {
 }
 
 #[test]
-fn descriptor_equals_opencv_compute() {
+fn shared_data_descriptor_equals_opencv_compute() {
     // OpenCV 4.14 `HOGDescriptor().compute(frame[128:256, 488:552])` on
     // vtest.avi frame 0, all 3780 values (the fixture's descriptor_probe).
     let Some(path) = common::shared_video("vtest.avi") else {

@@ -1,20 +1,22 @@
 //! Cut frames and per-frame scores against PySceneDetect 0.7.2 (fixtures
 //! from `tools/gen_scene_fixtures.py`: the shared real videos and FFV1 clips
 //! with hard cuts that this test regenerates with the recorded ffmpeg
-//! command).
+//! command). The generated clips always run; the shared videos run in the
+//! `shared_data_*` tests, which skip when `../shared/data` is absent.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use frame_select::scene::resize::ResizerCache;
 use frame_select::scene::{
-    AdaptiveConfig, ContentConfig, ContentDetector, DetectorConfig, HsvPlanes, detect_scenes,
+    AdaptiveConfig, ContentConfig, DetectorConfig, ShotDetector, detect_scenes,
 };
 use frame_select::video::{DecodeOptions, with_frame_stream};
 use serde_json::Value;
 
-fn fixtures() -> Vec<(String, Value)> {
+/// The fixtures of generated clips (`shared == false`, fixtures with
+/// `ffmpeg_args`) or of shared videos.
+fn fixtures(shared: bool) -> Vec<(String, Value)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenes");
     let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
         .unwrap()
@@ -24,9 +26,11 @@ fn fixtures() -> Vec<(String, Value)> {
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
             (p.file_stem().unwrap().to_string_lossy().into_owned(), v)
         })
+        .filter(|(_, v)| v["ffmpeg_args"].is_array() != shared)
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 9, "fixtures missing");
+    // 8 generated clips, 5 shared videos (tools/gen_scene_fixtures.py).
+    assert_eq!(out.len(), if shared { 5 } else { 8 }, "fixtures missing");
     out
 }
 
@@ -58,8 +62,21 @@ fn cuts(v: &Value) -> Vec<u64> {
 
 #[test]
 fn cut_frames_equal_pyscenedetect() {
+    check_cut_frames(false);
+}
+
+#[test]
+fn shared_data_cut_frames_equal_pyscenedetect() {
+    if common::shared_data().is_none() {
+        eprintln!("SKIP: ../shared/data absent");
+        return;
+    }
+    check_cut_frames(true);
+}
+
+fn check_cut_frames(shared: bool) {
     let tmp = tempfile::tempdir().unwrap();
-    for (name, fx) in fixtures() {
+    for (name, fx) in fixtures(shared) {
         let Some(path) = video_of(&name, &fx, tmp.path()) else {
             continue;
         };
@@ -86,9 +103,27 @@ fn cut_frames_equal_pyscenedetect() {
 
 #[test]
 fn per_frame_scores_equal_pyscenedetect() {
+    // 805 frames in the 8 generated clips, less each clip's first frame,
+    // which has no score.
+    assert_eq!(per_frame_scores(false), 797);
+}
+
+#[test]
+fn shared_data_per_frame_scores_equal_pyscenedetect() {
+    if common::shared_data().is_none() {
+        eprintln!("SKIP: ../shared/data absent");
+        return;
+    }
+    let compared = per_frame_scores(true);
+    assert!(compared > 1000, "only {compared} frames compared");
+}
+
+/// Compares every frame's content score with the fixtures; returns how many
+/// frames were compared.
+fn per_frame_scores(shared: bool) -> usize {
     let tmp = tempfile::tempdir().unwrap();
     let mut compared = 0usize;
-    for (name, fx) in fixtures() {
+    for (name, fx) in fixtures(shared) {
         let Some(path) = video_of(&name, &fx, tmp.path()) else {
             continue;
         };
@@ -96,13 +131,11 @@ fn per_frame_scores_equal_pyscenedetect() {
         let frame_end = fx["content"]["frames"].as_u64().unwrap();
         let mut worst = 0.0f64;
         with_frame_stream(&path, &DecodeOptions::default(), |_, frames| {
-            let mut det = ContentDetector::new(&ContentConfig::default());
-            let mut resizer = ResizerCache::default();
+            // Full-size frames: the detector shrinks them as PySceneDetect.
+            let mut det = ShotDetector::new(&DetectorConfig::Content(ContentConfig::default()));
             for f in frames {
                 let f = f.unwrap();
-                let small = resizer.to_detection_size(f.rgb.view());
-                let view = small.as_ref().map_or(f.rgb.view(), |s| s.view());
-                let (score, _) = det.process(f.position, HsvPlanes::from_rgb(view));
+                let (score, _) = det.process(f.position, f.rgb.view());
                 let want = reference
                     .get(f.position as usize)
                     .and_then(|r| r[0].as_f64());
@@ -137,5 +170,5 @@ fn per_frame_scores_equal_pyscenedetect() {
             "{name}: content_val differs from PySceneDetect by {worst}"
         );
     }
-    assert!(compared > 1000, "only {compared} frames compared");
+    compared
 }

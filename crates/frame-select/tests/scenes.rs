@@ -98,7 +98,7 @@ fn cuts_closer_than_min_scene_len_are_merged() {
 }
 
 #[test]
-fn the_damaged_video_is_reported_not_fatal() {
+fn shared_data_the_damaged_video_is_reported_not_fatal() {
     let Some(path) = shared_video("Megamind_bugy.avi") else {
         return;
     };
@@ -116,7 +116,7 @@ fn the_damaged_video_is_reported_not_fatal() {
 }
 
 #[test]
-fn an_edit_list_hidden_frame_is_not_damage() {
+fn shared_data_an_edit_list_hidden_frame_is_not_damage() {
     let Some(path) = shared_video("box.mp4") else {
         return;
     };

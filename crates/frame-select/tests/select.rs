@@ -9,7 +9,7 @@ use frame_select::select::{Reason, SelectionConfig, inputs_from_dir, select_vide
 use frame_select::video::ClipMethod;
 
 #[test]
-fn a_folder_becomes_clips_sidecars_and_a_report() {
+fn shared_data_a_folder_becomes_clips_sidecars_and_a_report() {
     let (Some(vtest), Some(tree), Some(bugy)) = (
         common::shared_video("vtest.avi"),
         common::shared_video("tree.avi"),

@@ -24,7 +24,7 @@ fn decode_all(
 }
 
 #[test]
-fn probe_reports_stream_facts() {
+fn shared_data_probe_reports_stream_facts() {
     let Some(path) = shared_video("vtest.avi") else {
         return;
     };
@@ -37,7 +37,7 @@ fn probe_reports_stream_facts() {
 }
 
 #[test]
-fn decodes_as_many_frames_as_ffmpeg() {
+fn shared_data_decodes_as_many_frames_as_ffmpeg() {
     for name in ["carphone_pristine.mp4", "vtest.avi", "box.mp4"] {
         let Some(path) = shared_video(name) else {
             return;
@@ -58,7 +58,7 @@ fn decodes_as_many_frames_as_ffmpeg() {
 }
 
 #[test]
-fn downscale_inside_decoder_keeps_aspect() {
+fn shared_data_downscale_inside_decoder_keeps_aspect() {
     let Some(path) = shared_video("vtest.avi") else {
         return;
     };
@@ -82,7 +82,7 @@ fn downscale_inside_decoder_keeps_aspect() {
 }
 
 #[test]
-fn seeking_and_sampling_give_the_sequential_frames() {
+fn shared_data_seeking_and_sampling_give_the_sequential_frames() {
     let Some(path) = shared_video("vtest.avi") else {
         return;
     };
@@ -140,7 +140,7 @@ fn bad_files_give_typed_errors() {
 }
 
 #[test]
-fn truncated_and_damaged_files_keep_the_frames_before_the_damage() {
+fn shared_data_truncated_and_damaged_files_keep_the_frames_before_the_damage() {
     let Some(path) = shared_video("box.mp4") else {
         return;
     };
@@ -243,7 +243,7 @@ fn clips_are_written_by_stream_copy_or_reencode() {
 }
 
 #[test]
-fn background_decoding_gives_the_same_frames_and_stops_early_cleanly() {
+fn shared_data_background_decoding_gives_the_same_frames_and_stops_early_cleanly() {
     let Some(path) = shared_video("carphone_pristine.mp4") else {
         return;
     };

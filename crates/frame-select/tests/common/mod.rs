@@ -4,17 +4,31 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `../shared/data/videos/<name>` from the repository root, or `None` (with a
-/// message) when the shared data folder is absent.
+/// The shared data folder (`../shared/data` beside the repository, or
+/// `$TUBELET_SHARED_DATA`), or `None` when it is absent. Setting
+/// `TUBELET_SHARED_DATA` to a folder that does not exist hides it, which is
+/// how `scripts/test.sh` checks the skip path of these tests.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = match std::env::var_os("TUBELET_SHARED_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// `<shared data>/videos/<name>`, or `None` (with a message saying the test
+/// skips) when the shared data folder or that video is absent. Tests whose
+/// whole subject is shared data are named `shared_data_*`, so that
+/// `scripts/test.sh` reports them as skipped rather than passed when the
+/// folder is absent (nextest profile `no-shared-data`).
 pub fn shared_video(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/videos")
-        .join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: shared test video {} not found", path.display());
-        None
+    let path = shared_data().map(|d| d.join("videos").join(name));
+    match path {
+        Some(p) if p.exists() => Some(p),
+        _ => {
+            eprintln!("SKIP: shared test video {name} not found (../shared/data absent)");
+            None
+        }
     }
 }
 
