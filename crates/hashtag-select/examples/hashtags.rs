@@ -26,10 +26,9 @@ use std::time::Instant;
 use clap::Parser;
 use curation_core::ingest::{RecordBatches, discover_inputs};
 use hashtag_select::output::OutputPlan;
-use hashtag_select::words::WordSplitter;
 use hashtag_select::{
-    CandidateSet, HashtagError, RuleConfig, SelectConfig, StatsConfig, StyleTable, SynonymTable,
-    TagStats, TagViews, ViewsGate, Vocabulary, select_groups,
+    HashtagError, OneShot, RuleConfig, SelectConfig, StatsConfig, StyleTable, SynonymTable,
+    TagViews, ViewsGate, Vocabulary,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -59,6 +58,11 @@ struct Args {
     /// Tag counters (exact below this many distinct tags).
     #[arg(long, default_value_t = StatsConfig::default().max_tags)]
     max_tags: usize,
+    /// Leave labels whose own tags all fail the gate without a group instead
+    /// of giving them their umbrella verb's group (`skiing` for `skiing
+    /// slalom`).
+    #[arg(long)]
+    no_umbrella_fallback: bool,
     /// Output groups JSON.
     #[arg(long)]
     out: PathBuf,
@@ -105,12 +109,19 @@ fn run(args: Args) -> Result<(), HashtagError> {
         Some(p) => TagViews::from_file(p)?,
         None => TagViews::default(),
     };
-    // Candidates from the vocabulary alone are the focus of co-occurrence
-    // counting; after the pass, the corpus joins the lexicon and the rules
-    // run again (new compound splits get counts, not neighbours).
-    let first = CandidateSet::generate(&vocabs, &rules, &WordSplitter::new());
-    let focus: Vec<&String> = first.candidates.keys().collect();
-    let mut stats = TagStats::new(config, &focus);
+    let select = SelectConfig {
+        gate: ViewsGate {
+            min_views: args.min_views,
+        },
+        umbrella_fallback: !args.no_umbrella_fallback,
+        ..SelectConfig::default()
+    };
+    let names: Vec<String> = vocabs.iter().map(|v| v.name.clone()).collect();
+    let labels: usize = vocabs
+        .iter()
+        .map(|v| v.labels.len() + v.skipped.len())
+        .sum();
+    let mut run = OneShot::new(vocabs, rules, config, select)?;
 
     let (files, mut errors) = discover_inputs(&args.posts);
     let posts_args = || {
@@ -133,11 +144,11 @@ fn run(args: Args) -> Result<(), HashtagError> {
     );
     for batch in RecordBatches::new(files) {
         for r in &batch.records {
-            stats.add_record(r);
+            run.add_record(r);
         }
         errors.extend(batch.errors);
         bar.inc(batch.bytes);
-        bar.set_message(format!("{} posts", stats.posts()));
+        bar.set_message(format!("{} posts", run.stats().posts()));
     }
     bar.finish_and_clear();
     for e in errors.iter().take(10) {
@@ -150,7 +161,7 @@ fn run(args: Args) -> Result<(), HashtagError> {
         );
     }
 
-    if stats.posts() == 0 {
+    if run.stats().posts() == 0 {
         return Err(HashtagError::NothingRead(format!(
             "--posts {}: no readable post ({} unreadable inputs or lines)",
             posts_args(),
@@ -158,27 +169,13 @@ fn run(args: Args) -> Result<(), HashtagError> {
         )));
     }
 
-    let candidates = CandidateSet::generate(&vocabs, &rules, &stats.lexicon());
-    let select = SelectConfig {
-        gate: ViewsGate {
-            min_views: args.min_views,
-        },
-        ..SelectConfig::default()
-    };
-    let selection = select_groups(&candidates, &stats, &views, &rules.synonyms, &select)?;
+    let out = run.finish(&views)?;
+    let (selection, candidates, stats) = (out.selection, out.candidates, out.stats);
     plan.write(&selection)?;
 
-    let labels: usize = vocabs
-        .iter()
-        .map(|v| v.labels.len() + v.skipped.len())
-        .sum();
     println!(
         "labels {labels} ({}) -> candidates {} -> groups {} ({} tags); {} labels without a group",
-        vocabs
-            .iter()
-            .map(|v| v.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        names.join(", "),
         candidates.candidates.len(),
         selection.groups.len(),
         selection.groups.iter().map(|g| g.tags.len()).sum::<usize>(),

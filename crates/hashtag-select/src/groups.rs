@@ -33,6 +33,17 @@ pub struct SelectConfig {
     pub style_min_posts: u64,
     /// ... and at most this many styles are taken per tag (most posts first).
     pub max_styles: usize,
+    /// A label none of whose own tags passes the gate joins the group of the
+    /// umbrella verb it shares with other labels (`skiing` for `skiing
+    /// slalom`), when that umbrella passes ([`Rule::UmbrellaFallback`]).
+    /// `false` leaves such labels without a group (the behaviour before
+    /// issue 11).
+    #[serde(default = "yes")]
+    pub umbrella_fallback: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SelectConfig {
@@ -43,6 +54,7 @@ impl Default for SelectConfig {
             style_min_share: 0.6,
             style_min_posts: 50,
             max_styles: 8,
+            umbrella_fallback: true,
         }
     }
 }
@@ -103,7 +115,8 @@ pub struct Rejected {
     /// `below_views_gate`; `not_preferred` (passed, but its label had a
     /// better tag: a reserve for the adaptive loop); or `not_a_label_tag`
     /// (passed, but proposed only as an umbrella or a bare object, such as
-    /// `dancing` over salsa and tango dancing, or `teeth` of brushing teeth).
+    /// `dancing` over salsa and tango dancing whose own tags passed, or
+    /// `teeth` of brushing teeth).
     pub reason: String,
 }
 
@@ -187,7 +200,7 @@ pub fn select_groups(
         .flat_map(|c| &c.labels)
         .collect();
     let mut chosen: BTreeMap<String, Vec<Provenance>> = BTreeMap::new();
-    let mut labels_without_group = Vec::new();
+    let mut no_own_tag: Vec<&LabelRef> = Vec::new();
     for label in labels {
         let mut own: Vec<&Candidate> = candidates
             .of_label(label)
@@ -210,10 +223,7 @@ pub fn select_groups(
                 .then_with(|| a.tag.cmp(&b.tag))
         });
         let Some(best) = own.first() else {
-            labels_without_group.push(UngroupedLabel {
-                label: label.clone(),
-                reason: UngroupedReason::NoTagPassedGate,
-            });
+            no_own_tag.push(label);
             continue;
         };
         let mut keep = vec![best.tag.clone()];
@@ -235,6 +245,19 @@ pub fn select_groups(
             });
         }
     }
+    let fallback = umbrella_fallback(
+        candidates,
+        &gates,
+        &no_own_tag,
+        config.umbrella_fallback,
+        &mut chosen,
+    );
+    let mut labels_without_group = fallback.without;
+    // A tag chosen only as a fallback umbrella stays apart from the
+    // label-specific tags: a label with its own passing tag must not land
+    // in the umbrella's group through a link (a shared root, overlapping
+    // posts), or the umbrella would absorb the styles it was kept out of.
+    let apart = |a: &str, b: &str| fallback.only.contains(a) != fallback.only.contains(b);
     // Styles from the style table whose umbrella passed the gate, even when
     // the umbrella stands for no label itself (`dance` over salsa, tango).
     for c in candidates.candidates.values() {
@@ -295,10 +318,11 @@ pub fn select_groups(
             continue;
         }
         let link = chosen.keys().find(|t| {
-            config
-                .consolidation
-                .link(&c.tag, t, stats, synonyms)
-                .is_some()
+            !apart(&c.tag, t)
+                && config
+                    .consolidation
+                    .link(&c.tag, t, stats, synonyms)
+                    .is_some()
         });
         if let Some(t) = link {
             let mut prov: Vec<Provenance> = c.provenance.iter().cloned().collect();
@@ -313,6 +337,9 @@ pub fn select_groups(
 
     let tags: Vec<String> = chosen.keys().cloned().collect();
     let parts = consolidate(&tags, |a, b| {
+        if apart(a, b) {
+            return None;
+        }
         config.consolidation.link(a, b, stats, synonyms)
     });
     let gate_views = |t: &str| gates.get(t).copied().unwrap_or_else(|| gate_of(t));
@@ -338,6 +365,13 @@ pub fn select_groups(
                 .iter()
                 .filter_map(|t| candidates.candidates.get(t))
                 .flat_map(|c| c.labels.iter().cloned())
+                .chain(
+                    members
+                        .iter()
+                        .filter_map(|t| fallback.labels.get(t))
+                        .flatten()
+                        .cloned(),
+                )
                 .collect();
             ActionGroup {
                 id: 0,
@@ -383,4 +417,65 @@ pub fn select_groups(
         posts_seen: stats.posts(),
         config: config.clone(),
     })
+}
+
+/// What [`umbrella_fallback`] decided.
+struct Fallback {
+    /// Tags chosen only as an umbrella (not some label's own tag).
+    only: BTreeSet<String>,
+    /// Umbrella tag -> the labels it became the group of.
+    labels: BTreeMap<String, BTreeSet<LabelRef>>,
+    /// Labels with no passing umbrella either.
+    without: Vec<UngroupedLabel>,
+}
+
+/// Gives each label in `no_own_tag` the group of its most-viewed passing
+/// umbrella verb (ties by tag), recording [`Rule::UmbrellaFallback`] from the
+/// label in the umbrella's provenance. With `enabled` false, every label in
+/// `no_own_tag` stays without a group.
+fn umbrella_fallback(
+    candidates: &CandidateSet,
+    gates: &BTreeMap<&str, GateDecision>,
+    no_own_tag: &[&LabelRef],
+    enabled: bool,
+    chosen: &mut BTreeMap<String, Vec<Provenance>>,
+) -> Fallback {
+    let mut out = Fallback {
+        only: BTreeSet::new(),
+        labels: BTreeMap::new(),
+        without: Vec::new(),
+    };
+    for &label in no_own_tag {
+        let umbrella = candidates
+            .umbrellas
+            .iter()
+            .filter(|(_, labels)| enabled && labels.contains(label))
+            .filter_map(|(t, _)| gates.get(t.as_str()).map(|g| (t, g)))
+            .filter(|(_, g)| g.passed())
+            .min_by(|(ta, ga), (tb, gb)| gb.views().cmp(&ga.views()).then_with(|| ta.cmp(tb)));
+        let Some((tag, _)) = umbrella else {
+            out.without.push(UngroupedLabel {
+                label: label.clone(),
+                reason: UngroupedReason::NoTagPassedGate,
+            });
+            continue;
+        };
+        let prov = chosen.entry(tag.clone()).or_insert_with(|| {
+            out.only.insert(tag.clone());
+            candidates.candidates[tag]
+                .provenance
+                .iter()
+                .cloned()
+                .collect()
+        });
+        prov.push(Provenance {
+            rule: Rule::UmbrellaFallback,
+            from: label.to_string(),
+        });
+        out.labels
+            .entry(tag.clone())
+            .or_default()
+            .insert(label.clone());
+    }
+    out
 }

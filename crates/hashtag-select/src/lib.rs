@@ -22,6 +22,8 @@
 //!   bounded memory (Space-Saving), platform views, the views gate.
 //! - [`consolidate`]: merging by synonym, root, Jaccard or NPMI.
 //! - [`groups`]: the one-shot selection and its JSON / label map.
+//! - [`oneshot`]: the whole one-shot selection in one call
+//!   ([`select_from_records`], or [`OneShot`] to feed posts as they stream).
 //! - [`output`]: where the selection's files go, checked against the
 //!   inputs before anything is written, and written all-or-nothing.
 //! - [`adaptive`]: the closed loop, `plan(budget)` / `observe(...)`,
@@ -54,6 +56,7 @@ pub mod consolidate;
 mod error;
 pub mod groups;
 mod input;
+pub mod oneshot;
 pub mod output;
 pub mod rules;
 pub mod simulate;
@@ -67,6 +70,7 @@ pub use consolidate::{ConsolidationConfig, MergeReason};
 pub use error::HashtagError;
 pub use groups::{ActionGroup, SelectConfig, Selection, select_groups};
 pub use input::MAX_TEXT_BYTES;
+pub use oneshot::{OneShot, OneShotOutput, select_from_records};
 pub use rules::{Candidate, CandidateSet, Provenance, Rule, RuleConfig, UngroupedLabel};
 pub use stats::{GateDecision, StatsConfig, TagStats, TagViews, ViewsGate};
 pub use tables::{StyleTable, SynonymTable};

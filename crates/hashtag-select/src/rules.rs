@@ -39,6 +39,11 @@ pub enum Rule {
     Consolidation,
     /// Promoted by the adaptive loop from co-occurrence in crawled posts.
     Cooccurrence,
+    /// The group of a label whose own tags all failed the views gate: the
+    /// umbrella verb it shares with other labels (`skiing` for `skiing
+    /// slalom` when `#skiingslalom` and `#slalom` have no views). `from` is
+    /// the label.
+    UmbrellaFallback,
 }
 
 impl Rule {
@@ -50,7 +55,10 @@ impl Rule {
             Rule::NounSubstitution => 1,
             Rule::Literal | Rule::NounVerbOrder => 2,
             Rule::Variant => 3,
-            Rule::Specification | Rule::Consolidation | Rule::Cooccurrence => 4,
+            Rule::Specification
+            | Rule::Consolidation
+            | Rule::Cooccurrence
+            | Rule::UmbrellaFallback => 4,
         }
     }
 }
@@ -185,6 +193,12 @@ pub struct CandidateSet {
     /// ([`Vocabulary::skipped`]), or given no tag by the rules.
     #[serde(default)]
     pub ungrouped: Vec<UngroupedLabel>,
+    /// Umbrella verbs (`dancing`, and its base form `dance` when the crawl
+    /// uses it) -> the labels they generalise without standing for them
+    /// (`salsa dancing`, `tango dancing`). The selection falls back to one
+    /// for a label none of whose own tags passes the views gate.
+    #[serde(default)]
+    pub umbrellas: BTreeMap<String, BTreeSet<LabelRef>>,
 }
 
 /// A label split into its verb and the rest.
@@ -296,6 +310,7 @@ impl CandidateSet {
             }
         }
         let mut set = CandidateSet::default();
+        let mut umbrellas: Vec<(String, LabelRef)> = Vec::new();
         for p in &parsed {
             let from = LabelRef::of(p.label).to_string();
             // (tag, rule, stands for the label)
@@ -352,11 +367,13 @@ impl CandidateSet {
                         // not the label's tag, or every style would collapse
                         // into it (SPEC 1a splits umbrellas into styles).
                         out.push((g.clone(), Rule::Generalisation, false));
+                        umbrellas.push((g.clone(), LabelRef::of(p.label)));
                         for base in gerund_bases(g) {
                             if base.len() >= 4
                                 && corpus.contains(&base)
                                 && !forms.is_known_gerund(&base)
                             {
+                                umbrellas.push((base.clone(), LabelRef::of(p.label)));
                                 out.push((base, Rule::Generalisation, false));
                                 break;
                             }
@@ -403,6 +420,12 @@ impl CandidateSet {
         }
 
         set.expand_tables(config);
+        // Only umbrellas that became candidates (long enough) are recorded.
+        for (tag, label) in umbrellas {
+            if set.candidates.contains_key(&tag) {
+                set.umbrellas.entry(tag).or_default().insert(label);
+            }
+        }
         // Every label of the lists is accounted for: one no candidate stands
         // for is listed, never silently lost.
         let covered: BTreeSet<&LabelRef> =

@@ -871,3 +871,30 @@ fn hashtag_style_class_names_are_not_comments() {
     let names: Vec<&str> = v.labels.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["#salsa", "#Tango"]);
 }
+
+#[test]
+fn one_shot_checks_both_configs_before_reading_a_post() {
+    let vocab = || vec![Vocabulary::from_names("v", &["salsa dancing"])];
+    let r = hashtag_select::OneShot::new(
+        vocab(),
+        RuleConfig::default(),
+        StatsConfig {
+            max_tags: 0,
+            ..StatsConfig::default()
+        },
+        SelectConfig::default(),
+    );
+    config_error(r.map(|_| ()), "max_tags");
+    let r = hashtag_select::select_from_records(
+        vocab(),
+        [],
+        &TagViews::default(),
+        RuleConfig::default(),
+        StatsConfig::default(),
+        SelectConfig {
+            style_min_share: f64::NAN,
+            ..SelectConfig::default()
+        },
+    );
+    config_error(r.map(|_| ()), "style_min_share");
+}

@@ -190,3 +190,24 @@ proptest::proptest! {
         proptest::prop_assert_eq!(shuffled, selection());
     }
 }
+
+/// `select_from_records` is the step-by-step pipeline above in one call.
+#[test]
+fn select_from_records_equals_the_steps() {
+    let vocab = Vocabulary::from_file(&data("labels.txt")).unwrap();
+    let (files, _) = discover_inputs(&[data("posts.jsonl")]);
+    let records: Vec<curation_core::VideoRecord> =
+        RecordBatches::new(files).flat_map(|b| b.records).collect();
+    let views = TagViews::from_file(&data("tag_views.csv")).unwrap();
+    let sel = hashtag_select::select_from_records(
+        vec![vocab],
+        &records,
+        &views,
+        RuleConfig::default(),
+        StatsConfig::default(),
+        SelectConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(sel, selection());
+    assert_eq!(sel.posts_seen, 72);
+}
