@@ -32,6 +32,7 @@ use crate::stats::TagViews;
 mod config;
 mod observe;
 mod outcomes;
+pub mod rounds;
 pub(crate) mod sample;
 mod state;
 
@@ -434,6 +435,11 @@ impl AdaptiveLoop {
             })
             .map(|(t, _)| t.as_str())
             .collect()
+    }
+
+    /// Rounds planned so far (each [`plan`](Self::plan) starts one).
+    pub fn round(&self) -> u64 {
+        self.round
     }
 
     /// The configuration.

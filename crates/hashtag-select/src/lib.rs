@@ -27,7 +27,8 @@
 //! - [`output`]: where the selection's files go, checked against the
 //!   inputs before anything is written, and written all-or-nothing.
 //! - [`adaptive`]: the closed loop, `plan(budget)` / `observe(...)`,
-//!   deterministic under a seed, serialisable.
+//!   deterministic under a seed, serialisable; [`adaptive::rounds`] runs
+//!   it as files between crawl rounds.
 //! - [`simulate`]: a synthetic platform to compare the loop with a static
 //!   selection.
 //!

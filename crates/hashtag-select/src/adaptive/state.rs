@@ -150,6 +150,11 @@ impl TagState {
     }
 
     pub(crate) fn drop_reason(&self) -> DropReason {
+        // Nothing got past the filters: the frame stage never saw a post, so
+        // comparing the two shares (0 against 0 / max(0, 1)) would blame it.
+        if self.passed_filters == 0 {
+            return DropReason::MetadataFilters;
+        }
         let pass = self.passed_filters as f64 / self.crawled.max(1) as f64;
         let keep = self.accepted as f64 / self.passed_filters.max(1) as f64;
         if pass < keep {
