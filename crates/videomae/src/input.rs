@@ -47,6 +47,17 @@ pub enum InputError {
         /// The model's tokens per clip.
         tokens: usize,
     },
+    /// Features of another width than an encoder's head takes, or none.
+    #[error("features have shape {found:?}, this head takes (batch >= 1, {width})")]
+    FeatureShape {
+        /// The shape given, `(batch, width)`.
+        found: [usize; 2],
+        /// The encoder's feature width.
+        width: usize,
+    },
+    /// Logits asked of an encoder without a classifier head.
+    #[error("this encoder has no classifier head (it was loaded from a pretraining checkpoint)")]
+    NoHead,
     /// The pretraining model's target needs RGB input.
     #[error("pretraining needs 3 channels (RGB, ImageNet statistics), the model has {0}")]
     Channels(usize),

@@ -21,6 +21,9 @@
 //! - [`input`] (shape checks at the models' `try_forward` entry points,
 //!   finiteness checks) and [`io`] (the safetensors input of a forward
 //!   pass, bounded by the file's real size; atomic output);
+//! - [`features`]: [`checkpoint::load_encoder`] loads any checkpoint kind
+//!   as one [`features::VideoEncoder`]: pooled `forward_features` from
+//!   pixels, `forward_head` to logits when there is a classifier head;
 //! - [`checkpoint`]: strict loading of Hugging Face checkpoints (pretraining
 //!   and classification) and of original VideoMAE / V2 `.pth` files (read
 //!   without executing pickle code), and saving in the HF layout. Missing,
@@ -79,6 +82,7 @@ pub use burn;
 
 pub mod checkpoint;
 mod config;
+pub mod features;
 pub mod input;
 pub mod io;
 mod limits;

@@ -20,6 +20,7 @@ mod pth;
 mod save;
 mod shapes;
 
+pub use crate::features::load_encoder;
 pub use hf::{load_hf, load_hf_classifier, load_hf_pretraining};
 pub use original::{infer_original_config, load_original, original_to_hf_key};
 pub use save::save_hf;
