@@ -168,3 +168,194 @@ fn the_person_detector_runs_from_several_threads_at_once() {
     });
     assert!(together.iter().all(|d| d == &alone));
 }
+
+/// A fixture tensor: dtype, shape, little-endian bytes.
+type Owned = (safetensors::Dtype, Vec<usize>, Vec<u8>);
+
+/// Writes the YOLOv8n fixture to `dir/name` with `edit` applied to each
+/// tensor (`None` drops it).
+fn rewritten(dir: &Path, name: &str, edit: impl Fn(&str, Owned) -> Option<Owned>) -> PathBuf {
+    let bytes = std::fs::read(fixture("yolov8n_random.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let owned: Vec<(String, Owned)> = st
+        .tensors()
+        .into_iter()
+        .filter_map(|(n, v)| {
+            let t = (v.dtype(), v.shape().to_vec(), v.data().to_vec());
+            edit(&n, t).map(|t| (n, t))
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, (d, s, b))| {
+            let view = safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap();
+            (n.clone(), view)
+        })
+        .collect();
+    let path = dir.join(name);
+    safetensors::serialize_to_file(views, None, &path).unwrap();
+    path
+}
+
+/// The first `keep` rows (along the first axis) of a tensor.
+fn first_rows((dtype, shape, bytes): Owned, keep: usize) -> Owned {
+    let per_row = bytes.len() / shape[0];
+    let mut shape = shape;
+    shape[0] = keep;
+    (dtype, shape, bytes[..keep * per_row].to_vec())
+}
+
+fn load_err(path: &Path) -> String {
+    let err = YoloV8::<Flex>::load(path, &Default::default()).unwrap_err();
+    assert!(matches!(err, DetectError::Weights { .. }), "{err}");
+    err.to_string()
+}
+
+/// Mis-shaped tensors are refused while loading, naming the key, the
+/// expected and the found shape and the file. Before, a short BatchNorm
+/// vector panicked (index out of bounds) while folding, and a short
+/// convolution only failed in a dry forward pass under `catch_unwind`.
+#[test]
+fn mis_shaped_tensors_are_errors_naming_key_and_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    // yolov8n: model.2 is C2f(32, 32, n=1), so its bottleneck convs are
+    // 16 -> 16 channels; model.12 is C2f(256 + 128, 128), cv1 128 -> ...
+    let short_bn = rewritten(dir.path(), "short_bn.safetensors", |n, t| {
+        Some(if n == "model.2.m.0.cv1.bn.running_var" {
+            first_rows(t, 8)
+        } else {
+            t
+        })
+    });
+    let err = load_err(&short_bn);
+    assert!(
+        err.contains("model.2.m.0.cv1.bn.running_var has shape [8], expected [16]"),
+        "{err}"
+    );
+    assert!(err.contains("short_bn.safetensors"), "{err}");
+    let short_conv = rewritten(dir.path(), "short_conv.safetensors", |n, t| {
+        Some(if n == "model.12.cv1.conv.weight" {
+            first_rows(t, 64)
+        } else {
+            t
+        })
+    });
+    let err = load_err(&short_conv);
+    assert!(
+        err.contains(
+            "model.12.cv1.conv.weight has shape [64, 384, 1, 1], expected [128, 384, 1, 1]"
+        ),
+        "{err}"
+    );
+    // A first layer without four dimensions (indexed to find the variant).
+    let flat_stem = rewritten(dir.path(), "flat_stem.safetensors", |n, (d, s, b)| {
+        Some(if n == "model.0.conv.weight" {
+            (d, vec![s.iter().product()], b)
+        } else {
+            (d, s, b)
+        })
+    });
+    let err = load_err(&flat_stem);
+    assert!(err.contains("model.0.conv.weight has shape [432]"), "{err}");
+}
+
+/// A removed tensor is reported as missing, by key.
+#[test]
+fn missing_tensors_are_named_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = rewritten(dir.path(), "cut.safetensors", |n, t| {
+        (n != "model.22.cv3.1.1.bn.bias").then_some(t)
+    });
+    let err = load_err(&cut);
+    assert!(err.contains("missing [model.22.cv3.1.1.bn.bias]"), "{err}");
+    // Unchanged weights load: the rewriting itself is lossless.
+    let same = rewritten(dir.path(), "same.safetensors", |_, t| Some(t));
+    YoloV8::<Flex>::load(&same, &Default::default()).unwrap();
+}
+
+/// IEEE binary16 by its definition, independent of the crate's bit
+/// manipulation: (-1)^s * 2^(e - 15) * (1 + f / 1024), subnormals
+/// 2^-14 * f / 1024.
+fn half_value(h: u16) -> f32 {
+    let sign = if h >> 15 == 1 { -1.0 } else { 1.0 };
+    let e = i32::from((h >> 10) & 0x1f);
+    let f = f64::from(h & 0x3ff);
+    let v = match e {
+        0 => 2f64.powi(-14) * f / 1024.0,
+        31 => panic!("the fixture holds no inf/NaN"),
+        e => 2f64.powi(e - 15) * (1.0 + f / 1024.0),
+    };
+    (sign * v) as f32
+}
+
+fn raw_output(path: &Path) -> Vec<f32> {
+    let device = Default::default();
+    let model = YoloV8::<Flex>::load(path, &device).unwrap();
+    let x = Tensor::<Flex, 4>::from_data(
+        TensorData::new(
+            (0..3 * 64 * 64)
+                .map(|i| (i % 97) as f32 / 97.0)
+                .collect::<Vec<_>>(),
+            [1, 3, 64, 64],
+        ),
+        &device,
+    );
+    model.forward_raw(x).into_data().to_vec().unwrap()
+}
+
+/// The F16 fixture, the same values widened to F32, and BF16 (with the F32
+/// file rounded the same way) load to identical models.
+#[test]
+fn f16_and_bf16_weights_equal_their_f32_widening() {
+    use safetensors::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let as_f32 = |b: &[u8]| -> Vec<u8> {
+        b.chunks_exact(2)
+            .flat_map(|p| half_value(u16::from_le_bytes([p[0], p[1]])).to_le_bytes())
+            .collect()
+    };
+    let f32_file = rewritten(dir.path(), "f32.safetensors", |_, (d, s, b)| {
+        Some(match d {
+            Dtype::F16 => (Dtype::F32, s, as_f32(&b)),
+            _ => (d, s, b),
+        })
+    });
+    let bytes = std::fs::read(fixture("yolov8n_random.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let f16_count = st
+        .tensors()
+        .iter()
+        .filter(|(_, v)| v.dtype() == Dtype::F16)
+        .count();
+    assert!(f16_count > 100, "the fixture is stored as F16");
+    let ours = raw_output(&fixture("yolov8n_random.safetensors"));
+    let widened = raw_output(&f32_file);
+    assert!(ours.iter().all(|v| v.is_finite()));
+    assert_eq!(ours, widened);
+    // BF16 keeps the top 16 bits of an f32: truncate the widened values.
+    let top = |b: &[u8]| -> Vec<[u8; 4]> {
+        b.chunks_exact(2)
+            .map(|p| half_value(u16::from_le_bytes([p[0], p[1]])).to_bits() & 0xffff_0000)
+            .map(u32::to_le_bytes)
+            .collect()
+    };
+    let bf16 = rewritten(dir.path(), "bf16.safetensors", |_, (d, s, b)| {
+        Some(match d {
+            Dtype::F16 => (
+                Dtype::BF16,
+                s,
+                top(&b).iter().flat_map(|w| [w[2], w[3]]).collect(),
+            ),
+            _ => (d, s, b),
+        })
+    });
+    let bf16_f32 = rewritten(dir.path(), "bf16_f32.safetensors", |_, (d, s, b)| {
+        Some(match d {
+            Dtype::F16 => (Dtype::F32, s, top(&b).concat()),
+            _ => (d, s, b),
+        })
+    });
+    let a = raw_output(&bf16);
+    assert_eq!(a, raw_output(&bf16_f32));
+    assert_ne!(a, ours, "bf16 rounding changed the weights");
+}

@@ -59,6 +59,17 @@ impl YoloVariant {
         }
     }
 
+    /// Output channels of the five width levels (the yaml's 64, 128, 256,
+    /// 512, 1024 times the width multiple, capped at the variant's
+    /// `max_channels` first).
+    fn widths(self) -> [usize; 5] {
+        match self {
+            YoloVariant::N => [16, 32, 64, 128, 256],
+            YoloVariant::S => [32, 64, 128, 256, 512],
+            YoloVariant::M => [48, 96, 192, 384, 576],
+        }
+    }
+
     /// The variant whose first layer has `channels` output channels.
     fn from_stem(channels: usize) -> Option<Self> {
         match channels {
@@ -200,6 +211,16 @@ pub fn read_weights(path: &Path) -> Result<WeightMap, DetectError> {
     Ok(map)
 }
 
+/// The first three items of a list and its length, for short messages.
+fn first_few(list: &[String]) -> String {
+    let shown = list.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if list.len() > 3 {
+        format!("[{shown}, ...] ({} in all)", list.len())
+    } else {
+        format!("[{shown}]")
+    }
+}
+
 /// IEEE half to single precision.
 fn f16_to_f32(h: u16) -> f32 {
     let sign = u32::from(h >> 15) << 31;
@@ -221,67 +242,99 @@ fn f16_to_f32(h: u16) -> f32 {
 impl<B: Backend> YoloV8<B> {
     /// Loads a safetensors file written by `tools/convert_yolov8.py`
     /// (Ultralytics state-dict names). The variant is read from the
-    /// tensors' shapes. Missing, unexpected or mis-shaped tensors are all
-    /// reported in one error.
+    /// first convolution's width; every other tensor is then checked
+    /// against the shape that variant needs before any layer is built, and
+    /// missing, unexpected or mis-shaped tensors are all reported in one
+    /// error (the first few of each, and their count).
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self, DetectError> {
         let path = path.as_ref();
         let mut map = read_weights(path)?;
-        let stem = map
-            .get("model.0.conv.weight")
-            .ok_or_else(|| weights_err(path, "no model.0.conv.weight: not a YOLOv8 state dict"))?
-            .0[0];
+        let shape_of = |key: &str| map.get(key).map(|(shape, _)| shape.clone());
+        let stem = shape_of("model.0.conv.weight")
+            .ok_or_else(|| weights_err(path, "no model.0.conv.weight: not a YOLOv8 state dict"))?;
+        let stem = match stem.as_slice() {
+            [c, 3, 3, 3] => *c,
+            other => {
+                return Err(weights_err(
+                    path,
+                    format!(
+                        "model.0.conv.weight has shape {other:?}, expected [16|32|48, 3, 3, 3]"
+                    ),
+                ));
+            }
+        };
         let variant = YoloVariant::from_stem(stem).ok_or_else(|| {
             weights_err(
                 path,
                 format!("first layer has {stem} channels; yolov8n/s/m have 16/32/48"),
             )
         })?;
+        // The class count is the one free dimension; every other shape
+        // follows from the variant.
+        let num_classes = shape_of("model.22.cv3.0.2.bias")
+            .and_then(|s| s.first().copied())
+            .unwrap_or(80);
+        if num_classes == 0 {
+            return Err(weights_err(path, "model.22.cv3.0.2.bias: zero classes"));
+        }
         let (r3, r6) = variant.repeats();
+        let [c0, c1, c2, c3, c4] = variant.widths();
         let mut t = Taker {
             map: &mut map,
             missing: Vec::new(),
+            misshaped: Vec::new(),
         };
-        let conv = |t: &mut Taker<'_>, i: usize, s: usize| {
-            ConvBnSilu::load(t, &format!("model.{i}"), s, device)
+        let conv = |t: &mut Taker<'_>, i: usize, c_in: usize, c_out: usize| {
+            ConvBnSilu::load(t, &format!("model.{i}"), [c_in, c_out, 3], 2, device)
         };
-        let c2f = |t: &mut Taker<'_>, i: usize, n: usize, sc: bool| {
-            C2f::load(t, &format!("model.{i}"), n, sc, device)
+        let c2f = |t: &mut Taker<'_>, i: usize, io: [usize; 2], n: usize, sc: bool| {
+            C2f::load(t, &format!("model.{i}"), io, n, sc, device)
         };
         let parts = (
-            conv(&mut t, 0, 2),
-            conv(&mut t, 1, 2),
-            c2f(&mut t, 2, r3, true),
-            conv(&mut t, 3, 2),
-            c2f(&mut t, 4, r6, true),
-            conv(&mut t, 5, 2),
-            c2f(&mut t, 6, r6, true),
-            conv(&mut t, 7, 2),
-            c2f(&mut t, 8, r3, true),
-            Sppf::load(&mut t, "model.9", device),
-            c2f(&mut t, 12, r3, false),
-            c2f(&mut t, 15, r3, false),
-            conv(&mut t, 16, 2),
-            c2f(&mut t, 18, r3, false),
-            conv(&mut t, 19, 2),
-            c2f(&mut t, 21, r3, false),
-            DetectHead::load(&mut t, "model.22", device),
+            conv(&mut t, 0, 3, c0),
+            conv(&mut t, 1, c0, c1),
+            c2f(&mut t, 2, [c1, c1], r3, true),
+            conv(&mut t, 3, c1, c2),
+            c2f(&mut t, 4, [c2, c2], r6, true),
+            conv(&mut t, 5, c2, c3),
+            c2f(&mut t, 6, [c3, c3], r6, true),
+            conv(&mut t, 7, c3, c4),
+            c2f(&mut t, 8, [c4, c4], r3, true),
+            Sppf::load(&mut t, "model.9", [c4, c4], device),
+            c2f(&mut t, 12, [c4 + c3, c3], r3, false),
+            c2f(&mut t, 15, [c3 + c2, c2], r3, false),
+            conv(&mut t, 16, c2, c2),
+            c2f(&mut t, 18, [c2 + c3, c3], r3, false),
+            conv(&mut t, 19, c3, c3),
+            c2f(&mut t, 21, [c3 + c4, c4], r3, false),
+            DetectHead::load(&mut t, "model.22", [c2, c3, c4], num_classes, device),
         );
         let missing = std::mem::take(&mut t.missing);
+        let misshaped = std::mem::take(&mut t.misshaped);
         let mut unexpected: Vec<String> = map
             .keys()
             .filter(|k| !k.ends_with("num_batches_tracked"))
             .cloned()
             .collect();
         unexpected.sort();
-        if !missing.is_empty() || !unexpected.is_empty() {
+        let mut problems = Vec::new();
+        for (what, list) in [
+            ("mis-shaped", &misshaped),
+            ("missing", &missing),
+            ("unexpected", &unexpected),
+        ] {
+            if !list.is_empty() {
+                problems.push(format!("{what} {}", first_few(list)));
+            }
+        }
+        if !problems.is_empty() {
             return Err(weights_err(
                 path,
-                format!(
-                    "yolov8{}: missing {missing:?}, unexpected {unexpected:?}",
-                    variant.name()
-                ),
+                format!("yolov8{}: {}", variant.name(), problems.join("; ")),
             ));
         }
+        // Every tensor was checked above, so none of these is absent; the
+        // error only keeps this path free of `unwrap`.
         let bad = || weights_err(path, "inconsistent tensor shapes");
         let model = Self {
             variant,
@@ -302,11 +355,6 @@ impl<B: Backend> YoloV8<B> {
             c2f_21: parts.15.ok_or_else(bad)?,
             head: parts.16.ok_or_else(bad)?,
         };
-        // A dry run on a 64x64 input catches mis-shaped tensors now rather
-        // than as a panic inside the first real frame.
-        let probe = Tensor::<B, 4>::zeros([1, 3, 64, 64], device);
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.forward_raw(probe)))
-            .map_err(|_| weights_err(path, "tensor shapes do not fit the YOLOv8 architecture"))?;
         Ok(model)
     }
 

@@ -13,19 +13,35 @@ use burn::tensor::{Tensor, TensorData};
 /// Tensors by Ultralytics state-dict name: shape and `f32` values.
 pub type WeightMap = HashMap<String, (Vec<usize>, Vec<f32>)>;
 
-/// Takes tensors out of a [`WeightMap`], recording what was missing.
-pub struct Taker<'a> {
+/// Takes tensors out of a [`WeightMap`], checking each against the shape
+/// the architecture needs and recording what was missing or mis-shaped, so
+/// that no layer is built from (and no forward pass indexes) a tensor of
+/// the wrong size.
+pub(crate) struct Taker<'a> {
     pub(crate) map: &'a mut WeightMap,
     pub(crate) missing: Vec<String>,
+    pub(crate) misshaped: Vec<String>,
 }
 
 impl Taker<'_> {
-    fn take(&mut self, key: &str) -> Option<(Vec<usize>, Vec<f32>)> {
-        let v = self.map.remove(key);
-        if v.is_none() {
-            self.missing.push(key.to_string());
+    /// The values of `key` if its shape is exactly `expected`.
+    fn take(&mut self, key: &str, expected: &[usize]) -> Option<Vec<f32>> {
+        match self.map.remove(key) {
+            None => {
+                self.missing.push(key.to_string());
+                None
+            }
+            Some((shape, values))
+                if shape == expected && values.len() == expected.iter().product::<usize>() =>
+            {
+                Some(values)
+            }
+            Some((shape, _)) => {
+                self.misshaped
+                    .push(format!("{key} has shape {shape:?}, expected {expected:?}"));
+                None
+            }
         }
-        v
     }
 }
 
@@ -49,23 +65,24 @@ fn tensor<B: Backend, const D: usize>(
 }
 
 impl<B: Backend> ConvBnSilu<B> {
-    /// Loads `prefix.conv.weight` and `prefix.bn.*`, folding the BatchNorm.
-    pub fn load(
+    /// Loads `prefix.conv.weight` (`[c_out, c_in, k, k]`) and `prefix.bn.*`
+    /// (`[c_out]`), folding the BatchNorm.
+    pub(crate) fn load(
         t: &mut Taker<'_>,
         prefix: &str,
+        [c_in, out, k]: [usize; 3],
         stride: usize,
         device: &B::Device,
     ) -> Option<Self> {
-        let w = t.take(&format!("{prefix}.conv.weight"));
-        let gamma = t.take(&format!("{prefix}.bn.weight"));
-        let beta = t.take(&format!("{prefix}.bn.bias"));
-        let mean = t.take(&format!("{prefix}.bn.running_mean"));
-        let var = t.take(&format!("{prefix}.bn.running_var"));
+        let shape = vec![out, c_in, k, k];
+        let w = t.take(&format!("{prefix}.conv.weight"), &shape);
+        let gamma = t.take(&format!("{prefix}.bn.weight"), &[out]);
+        let beta = t.take(&format!("{prefix}.bn.bias"), &[out]);
+        let mean = t.take(&format!("{prefix}.bn.running_mean"), &[out]);
+        let var = t.take(&format!("{prefix}.bn.running_var"), &[out]);
         t.map.remove(&format!("{prefix}.bn.num_batches_tracked"));
-        let ((shape, mut w), (_, gamma), (_, beta), (_, mean), (_, var)) =
-            (w?, gamma?, beta?, mean?, var?);
-        let out = shape[0];
-        let per_out = w.len() / out.max(1);
+        let (mut w, gamma, beta, mean, var) = (w?, gamma?, beta?, mean?, var?);
+        let per_out = c_in * k * k;
         let mut bias = vec![0f32; out];
         for o in 0..out {
             // Folding in f64 keeps the fused weights within f32 rounding of
@@ -76,7 +93,7 @@ impl<B: Backend> ConvBnSilu<B> {
             }
             bias[o] = (f64::from(beta[o]) - f64::from(mean[o]) * k) as f32;
         }
-        let padding = shape[2] / 2;
+        let padding = k / 2;
         Some(Self {
             weight: tensor(shape, w, device),
             bias: tensor(vec![out], bias, device),
@@ -110,12 +127,19 @@ pub struct PlainConv<B: Backend> {
 }
 
 impl<B: Backend> PlainConv<B> {
-    fn load(t: &mut Taker<'_>, prefix: &str, device: &B::Device) -> Option<Self> {
-        let (ws, w) = t.take(&format!("{prefix}.weight"))?;
-        let (bs, b) = t.take(&format!("{prefix}.bias"))?;
+    /// Loads a 1x1 convolution from `c_in` to `c_out` channels.
+    fn load(
+        t: &mut Taker<'_>,
+        prefix: &str,
+        [c_in, c_out]: [usize; 2],
+        device: &B::Device,
+    ) -> Option<Self> {
+        let ws = vec![c_out, c_in, 1, 1];
+        let w = t.take(&format!("{prefix}.weight"), &ws);
+        let b = t.take(&format!("{prefix}.bias"), &[c_out]);
         Some(Self {
-            weight: tensor(ws, w, device),
-            bias: tensor(bs, b, device),
+            weight: tensor(ws, w?, device),
+            bias: tensor(vec![c_out], b?, device),
         })
     }
 
@@ -139,20 +163,30 @@ pub struct C2f<B: Backend> {
 }
 
 impl<B: Backend> C2f<B> {
-    /// Loads `prefix.cv1`, `prefix.cv2` and `prefix.m.{0..n}`.
-    pub fn load(
+    /// Loads `prefix.cv1`, `prefix.cv2` and `prefix.m.{0..n}` of a block
+    /// from `c_in` to `c_out` channels (Ultralytics' `C2f(c_in, c_out, n)`
+    /// with expansion 0.5).
+    pub(crate) fn load(
         t: &mut Taker<'_>,
         prefix: &str,
+        [c_in, c_out]: [usize; 2],
         n: usize,
         shortcut: bool,
         device: &B::Device,
     ) -> Option<Self> {
-        let cv1 = ConvBnSilu::load(t, &format!("{prefix}.cv1"), 1, device);
-        let cv2 = ConvBnSilu::load(t, &format!("{prefix}.cv2"), 1, device);
+        let c = c_out / 2;
+        let cv1 = ConvBnSilu::load(t, &format!("{prefix}.cv1"), [c_in, 2 * c, 1], 1, device);
+        let cv2 = ConvBnSilu::load(
+            t,
+            &format!("{prefix}.cv2"),
+            [(2 + n) * c, c_out, 1],
+            1,
+            device,
+        );
         let bottlenecks: Vec<_> = (0..n)
             .map(|i| {
-                let a = ConvBnSilu::load(t, &format!("{prefix}.m.{i}.cv1"), 1, device);
-                let b = ConvBnSilu::load(t, &format!("{prefix}.m.{i}.cv2"), 1, device);
+                let a = ConvBnSilu::load(t, &format!("{prefix}.m.{i}.cv1"), [c, c, 3], 1, device);
+                let b = ConvBnSilu::load(t, &format!("{prefix}.m.{i}.cv2"), [c, c, 3], 1, device);
                 a.zip(b)
             })
             .collect();
@@ -186,10 +220,17 @@ pub struct Sppf<B: Backend> {
 }
 
 impl<B: Backend> Sppf<B> {
-    /// Loads `prefix.cv1` and `prefix.cv2`.
-    pub fn load(t: &mut Taker<'_>, prefix: &str, device: &B::Device) -> Option<Self> {
-        let cv1 = ConvBnSilu::load(t, &format!("{prefix}.cv1"), 1, device);
-        let cv2 = ConvBnSilu::load(t, &format!("{prefix}.cv2"), 1, device);
+    /// Loads `prefix.cv1` and `prefix.cv2` of Ultralytics' `SPPF(c_in,
+    /// c_out)` (hidden width `c_in / 2`).
+    pub(crate) fn load(
+        t: &mut Taker<'_>,
+        prefix: &str,
+        [c_in, c_out]: [usize; 2],
+        device: &B::Device,
+    ) -> Option<Self> {
+        let h = c_in / 2;
+        let cv1 = ConvBnSilu::load(t, &format!("{prefix}.cv1"), [c_in, h, 1], 1, device);
+        let cv2 = ConvBnSilu::load(t, &format!("{prefix}.cv2"), [4 * h, c_out, 1], 1, device);
         Some(Self {
             cv1: cv1?,
             cv2: cv2?,
@@ -234,21 +275,35 @@ const REG_MAX: usize = 16;
 pub const STRIDES: [usize; 3] = [8, 16, 32];
 
 impl<B: Backend> DetectHead<B> {
-    /// Loads `prefix.cv2.{i}` (boxes) and `prefix.cv3.{i}` (classes).
-    pub fn load(t: &mut Taker<'_>, prefix: &str, device: &B::Device) -> Option<Self> {
-        let branch = |t: &mut Taker<'_>, name: &str, i: usize| {
-            let a = ConvBnSilu::load(t, &format!("{prefix}.{name}.{i}.0"), 1, device);
-            let b = ConvBnSilu::load(t, &format!("{prefix}.{name}.{i}.1"), 1, device);
-            let c = PlainConv::load(t, &format!("{prefix}.{name}.{i}.2"), device);
+    /// Loads `prefix.cv2.{i}` (boxes) and `prefix.cv3.{i}` (classes) of
+    /// Ultralytics' `Detect(num_classes, ch)`.
+    pub(crate) fn load(
+        t: &mut Taker<'_>,
+        prefix: &str,
+        ch: [usize; 3],
+        num_classes: usize,
+        device: &B::Device,
+    ) -> Option<Self> {
+        // Hidden widths as in Ultralytics' `Detect.__init__`.
+        let c_box = 16.max(ch[0] / 4).max(4 * REG_MAX);
+        let c_cls = ch[0].max(num_classes.min(100));
+        let branch = |t: &mut Taker<'_>, name: &str, i: usize, hidden: usize, out: usize| {
+            let p = |j: usize| format!("{prefix}.{name}.{i}.{j}");
+            let a = ConvBnSilu::load(t, &p(0), [ch[i], hidden, 3], 1, device);
+            let b = ConvBnSilu::load(t, &p(1), [hidden, hidden, 3], 1, device);
+            let c = PlainConv::load(t, &p(2), [hidden, out], device);
             Some((a?, b?, c?))
         };
-        let boxes: Vec<_> = (0..3).map(|i| branch(t, "cv2", i)).collect();
-        let classes: Vec<_> = (0..3).map(|i| branch(t, "cv3", i)).collect();
+        let boxes: Vec<_> = (0..3)
+            .map(|i| branch(t, "cv2", i, c_box, 4 * REG_MAX))
+            .collect();
+        let classes: Vec<_> = (0..3)
+            .map(|i| branch(t, "cv3", i, c_cls, num_classes))
+            .collect();
         // The DFL projection is the fixed vector 0..16, not a learnt weight.
         t.map.remove(&format!("{prefix}.dfl.conv.weight"));
         let boxes: Vec<_> = boxes.into_iter().collect::<Option<_>>()?;
         let classes: Vec<_> = classes.into_iter().collect::<Option<Vec<_>>>()?;
-        let num_classes = classes[0].2.weight.dims()[0];
         Some(Self {
             boxes,
             classes,
