@@ -180,17 +180,25 @@ pub(crate) fn clip(mut message: String) -> String {
 /// or an endless FIFO would otherwise be read until memory runs out.
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
-/// The text of a configuration file, refused with
-/// [`CurationError::Config`] when longer than [`MAX_CONFIG_BYTES`]. Reads at
-/// most one byte more than the limit, so pipes and devices work as long as
-/// they end.
-pub(crate) fn read_config_text(path: &std::path::Path) -> Result<String, CurationError> {
+/// The bytes of `path`, or `None` when it holds more than `limit` of them.
+/// Reads at most one byte past the limit, so `/dev/zero` or an endless FIFO
+/// stops there, while pipes and devices that end are read whole. Shared by
+/// every reader of whole text files (configurations here, hashtag-select's
+/// label lists, tables and loop state), each with its own limit and error.
+pub fn read_capped(path: &std::path::Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(CurationError::io(path))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+/// The text of a configuration file, refused with
+/// [`CurationError::Config`] when longer than [`MAX_CONFIG_BYTES`]
+/// ([`read_capped`]).
+pub(crate) fn read_config_text(path: &std::path::Path) -> Result<String, CurationError> {
+    let Some(bytes) = read_capped(path, MAX_CONFIG_BYTES).map_err(CurationError::io(path))? else {
         return Err(CurationError::Config {
             path: path.to_owned(),
             message: format!(
@@ -198,7 +206,7 @@ pub(crate) fn read_config_text(path: &std::path::Path) -> Result<String, Curatio
                 MAX_CONFIG_BYTES >> 20
             ),
         });
-    }
+    };
     String::from_utf8(bytes).map_err(|e| CurationError::Config {
         path: path.to_owned(),
         message: format!(

@@ -77,6 +77,7 @@ mod view;
 
 pub use error::{
     CurationError, IngestError, IngestFailure, InvalidValue, MAX_CONFIG_BYTES, MAX_MESSAGE_CHARS,
+    read_capped,
 };
 pub use filter::{Filter, FilterConfig, FilterRules, Range, Reason};
 pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};

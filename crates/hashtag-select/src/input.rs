@@ -22,18 +22,14 @@ pub(crate) fn read_text(path: &Path) -> Result<String, HashtagError> {
 }
 
 fn read_text_capped(path: &Path, limit: u64) -> Result<String, HashtagError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
-        .map_err(HashtagError::io(path))?;
-    if bytes.len() as u64 > limit {
+    let Some(bytes) = curation_core::read_capped(path, limit).map_err(HashtagError::io(path))?
+    else {
         return Err(HashtagError::malformed(
             path,
             None,
             format!("longer than {limit} bytes: not a label, table or state file"),
         ));
-    }
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = line_at(e.as_bytes(), at);
