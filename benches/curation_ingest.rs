@@ -1,6 +1,6 @@
 //! Ingest + filter throughput on 1M synthetic yt-dlp-style JSONL records.
 //!
-//! `cargo bench --bench curation_ingest` (see docs/BENCHMARKS.md). The data
+//! `cargo bench --features synthetic --bench curation_ingest` (see docs/BENCHMARKS.md). The data
 //! file is generated once (deterministic, ~330 MB) under Cargo's target tmp
 //! dir, or taken from `TUBELET_BENCH_JSONL`; the Python peer
 //! (`tools/bench_ingest_peer.py`) reads the same file and the same

@@ -18,7 +18,7 @@ cargo fmt --all --check
 # `--features tubelet/full` compiles every re-export of the facade; it changes
 # no other package's features, so Burn is not built twice.
 step "cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --features tubelet/full --locked -- -D warnings
+cargo clippy --workspace --all-targets --features tubelet/full,tubelet/synthetic --locked -- -D warnings
 
 step "feature gates: curation alone links neither Burn nor FFmpeg; frame-select builds without Burn"
 # The trees are captured first so that a failing `cargo tree` stops the script
@@ -48,13 +48,18 @@ step "cargo check --features cuda (type-checks burn-cuda; needs no GPU)"
 cargo check -p videomae --features cuda --locked
 
 step "cargo doc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tubelet/full --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tubelet/full,tubelet/synthetic --locked
 
 step "build every test and example (one build, shared by the steps below)"
 cargo test --workspace --locked --no-run
 
 step "doc tests"
 cargo test --workspace --locked --doc
+
+# curation-core's bench helpers sit behind its `synthetic` feature; their
+# own test runs here (a rebuild of that small crate only).
+step "curation-core synthetic helpers"
+cargo test -p curation-core --locked --features synthetic --lib synthetic::
 
 # Examples run from the binaries built above: `cargo run -p <crate>` would
 # resolve features for that crate alone and build Burn a second time.

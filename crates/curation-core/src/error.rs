@@ -6,6 +6,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// A file or line that could not be read as a record.
+///
+/// ```
+/// use curation_core::{ingest::discover_inputs, IngestError};
+/// let (files, errors) = discover_inputs(&["no/such/crawl.jsonl"]);
+/// assert!(files.is_empty());
+/// assert!(matches!(&errors[0], IngestError::NotFound { path } if path.ends_with("crawl.jsonl")));
+/// assert_eq!(errors[0].line(), None);
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The path does not exist.
@@ -185,6 +193,16 @@ pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 /// stops there, while pipes and devices that end are read whole. Shared by
 /// every reader of whole text files (configurations here, hashtag-select's
 /// label lists, tables and loop state), each with its own limit and error.
+///
+/// ```
+/// use curation_core::read_capped;
+/// let path = std::env::temp_dir().join(format!("curation-doc-capped-{}.txt", std::process::id()));
+/// std::fs::write(&path, "12345")?;
+/// assert_eq!(read_capped(&path, 5)?, Some(b"12345".to_vec()));
+/// assert_eq!(read_capped(&path, 4)?, None); // too long: refused, not cut short
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn read_capped(path: &std::path::Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let mut bytes = Vec::new();
@@ -217,6 +235,17 @@ pub(crate) fn read_config_text(path: &std::path::Path) -> Result<String, Curatio
 }
 
 /// One ingest error as written in `filter_report.json`.
+///
+/// ```
+/// use curation_core::IngestError;
+/// let e = IngestError::Parse {
+///     path: "crawl.jsonl".into(), line: 3, column: 7, message: "expected `:`".into(),
+/// };
+/// let failure = e.to_failure();
+/// assert_eq!(failure.kind, "parse");
+/// assert_eq!(failure.line, Some(3));
+/// assert_eq!(failure.message, "crawl.jsonl:3:7: expected `:`");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestFailure {
     /// Input file.
@@ -232,6 +261,16 @@ pub struct IngestFailure {
 
 /// A failure that stops a curation run (outputs cannot be written, a config is
 /// invalid). Bad input records never produce this.
+///
+/// ```
+/// use curation_core::{curate, CurateOptions, CurationError, IngestError};
+/// let out = std::env::temp_dir().join("curation-doc-never-written");
+/// let opts = CurateOptions::new(vec!["no/such/crawl.jsonl".into()], out.clone());
+/// let err = curate(&opts, &mut |_| {}).unwrap_err();
+/// assert!(matches!(&err, CurationError::Inputs { errors }
+///     if matches!(errors[0], IngestError::NotFound { .. })));
+/// assert!(!out.exists()); // refused before anything was written
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum CurationError {
     /// Writing or reading an output failed.
@@ -303,6 +342,15 @@ pub enum CurationError {
 
 /// A configuration or option value that cannot be used, with the field
 /// (`duration.min`, `val_fraction`, ...) it was given for.
+///
+/// ```
+/// use curation_core::FilterConfig;
+/// let languages = vec!["en".into(), " ".into()];
+/// let config = FilterConfig { languages, ..FilterConfig::default() };
+/// let err = config.validate().unwrap_err();
+/// assert_eq!(err.field, "languages[1]");
+/// assert_eq!(err.to_string(), "`languages[1]`: \" \" is empty and would match nothing");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{field}`: {message}")]
 pub struct InvalidValue {

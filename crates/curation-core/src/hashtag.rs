@@ -11,6 +11,14 @@ use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// One hashtag: its normal form (for matching) and the spelling it was found in.
+///
+/// ```
+/// use curation_core::Hashtag;
+/// let h = Hashtag::new("#Café").unwrap();
+/// assert_eq!(h.tag, "café");
+/// assert_eq!(h.original, "#Café");
+/// assert!(Hashtag::new(" # ").is_none()); // nothing left after normalising
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Hashtag {
     /// Normal form: NFKC, lowercase, no leading `#`, whitespace collapsed.

@@ -20,11 +20,17 @@
 //!   lists, media presence, duplicate ids and duplicate media content. A
 //!   [`FilterReport`] counts each rejected record under its first failing
 //!   reason and every failing reason.
-//! - **Outputs** ([`output`], [`curate`]): `manifest.jsonl` with provenance,
-//!   the VideoMAE pretraining list (`path 0 -1`), fine-tuning lists
-//!   (`path label`) with a [`LabelMap`] and a train/val [`split_of`] keyed on a
-//!   hash of the id.
+//! - **Outputs** ([`curate`]): `manifest.jsonl` with [`provenance`], the
+//!   VideoMAE pretraining list (`path 0 -1`), fine-tuning lists
+//!   (`path label`) with a [`LabelMap`] ([`labels`]) and a train/val
+//!   [`split_of`] keyed on a hash of the id ([`split`]). Every file is written
+//!   under a temporary name and renamed when complete ([`atomic`]:
+//!   [`AtomicFile`](atomic::AtomicFile), [`write_json`](atomic::write_json),
+//!   also used by hashtag-select and frame-select). The former `output`
+//!   module re-exports these under their old paths.
 //! - **Shards** ([`shard`]): resumable WebDataset tar shards and their reader.
+//! - **Bench data** (`synthetic`, feature `synthetic`, off by default):
+//!   deterministic yt-dlp-style JSON Lines for benchmarks.
 //!
 //! ## Untrusted input
 //! Metadata comes from crawls and is treated as hostile. Impossible values
@@ -60,20 +66,33 @@
 //! ```
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Dependencies run one way, from the data types up to the run:
+// `record` (VideoRecord, its fields and the borrowed view) <- `batch` and
+// `filter` <- `ingest` (whose prefilter runs filter rules) <- `pipeline`.
+// Filters never import ingest: what they take from it, `Batch`, lives in
+// `batch`. The writers `atomic`, `split` and `labels` depend on neither
+// ingest nor filters; `provenance` records the filter config and the input
+// files, and `shard` shares the filters' hex encoding of SHA-256 digests.
+pub mod atomic;
+mod batch;
 mod error;
-mod fields;
 pub mod filter;
 mod hashtag;
 pub mod ingest;
+pub mod labels;
+#[doc(hidden)]
 pub mod output;
 mod pipeline;
+pub mod provenance;
 mod record;
 mod report;
 pub mod shard;
+pub mod split;
+#[cfg(feature = "synthetic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "synthetic")))]
 pub mod synthetic;
-mod values;
-mod view;
 
 pub use error::{
     CurationError, IngestError, IngestFailure, InvalidValue, MAX_CONFIG_BYTES, MAX_MESSAGE_CHARS,
@@ -81,9 +100,11 @@ pub use error::{
 };
 pub use filter::{Filter, FilterConfig, FilterRules, Range, Reason};
 pub use hashtag::{Hashtag, extract_hashtags, normalize_hashtag};
-pub use output::{LabelClass, LabelIndex, LabelMap, Provenance, Split, split_of};
+pub use labels::{LabelClass, LabelIndex, LabelMap};
 pub use pipeline::{CurateOptions, CurateSummary, FinetuneCounts, OutputCounts, Progress, curate};
+pub use provenance::Provenance;
+pub use record::view::MAX_NESTING;
 pub use record::{Extras, SourceRef, VideoRecord};
 pub use report::{EXAMPLES_PER_REASON, FilterReport, MAX_LISTED_ERRORS, ReasonStats};
 pub use shard::{ShardError, ShardLimits};
-pub use view::MAX_NESTING;
+pub use split::{Split, split_of};

@@ -5,14 +5,26 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::atomic::{AtomicFile, write_json};
 use crate::error::{CurationError, IngestError, InvalidValue};
 use crate::filter::{Filter, FilterConfig};
 use crate::ingest::{RecordBatches, discover_inputs};
-use crate::output::{AtomicFile, LabelMap, Provenance, Split, split_of, utc_now, write_json};
+use crate::labels::LabelMap;
+use crate::provenance::{Provenance, utc_now};
 use crate::report::FilterReport;
 use crate::shard::{MemberData, ShardLimits, ShardSummary, ShardWriter, shard_key};
+use crate::split::{Split, split_of};
 
 /// What to curate and where to write it.
+///
+/// ```
+/// use curation_core::{CurateOptions, CurationError};
+/// let mut opts = CurateOptions::new(vec!["crawl/".into()], "out/");
+/// assert_eq!(opts.val_fraction, 0.1);
+/// assert!(opts.validate().is_ok());
+/// opts.val_fraction = 1.5;
+/// assert!(matches!(opts.validate(), Err(CurationError::Invalid(v)) if v.field == "val_fraction"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct CurateOptions {
     /// Folders and files to read (see [`discover_inputs`]).
@@ -146,6 +158,21 @@ impl CurateOptions {
 }
 
 /// Progress after each batch.
+///
+/// ```
+/// use curation_core::{curate, CurateOptions, Progress};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-progress-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, "{\"id\": \"a\"}\n{\"id\": \"b\"}\n")?;
+/// let mut last = Progress::default();
+/// curate(&CurateOptions::new(vec![crawl], dir.join("out")), &mut |p| last = p)?;
+/// assert_eq!((last.records_read, last.kept), (2, 2));
+/// assert_eq!((last.bytes_done, last.bytes_total), (24, 24)); // 2 lines of 12 bytes
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Input bytes consumed.
@@ -159,6 +186,27 @@ pub struct Progress {
 }
 
 /// Counts of the fine-tuning lists.
+///
+/// ```
+/// use curation_core::{curate, CurateOptions, FinetuneCounts, LabelMap};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-finetune-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("a.mp4"), b"a")?;
+/// std::fs::write(dir.join("b.mp4"), b"b")?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, concat!(
+///     "{\"id\": \"a\", \"media_path\": \"a.mp4\", \"label\": \"salsa\"}\n",
+///     "{\"id\": \"b\", \"media_path\": \"b.mp4\"}\n",
+/// ))?;
+/// let mut opts = CurateOptions::new(vec![crawl], dir.join("out"));
+/// opts.label_map = Some(LabelMap::from_names(&["salsa"]));
+/// opts.val_fraction = 0.0; // every labelled record goes to train.csv
+/// let counts = curate(&opts, &mut |_| {})?.outputs.finetune.unwrap();
+/// assert_eq!(counts, FinetuneCounts { train: 1, val: 0, unlabeled: 1 });
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FinetuneCounts {
     /// Lines in `train.csv`.
@@ -170,6 +218,24 @@ pub struct FinetuneCounts {
 }
 
 /// What a run wrote, beside the filter counts.
+///
+/// ```
+/// use curation_core::{curate, CurateOptions};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-outputs-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("a.mp4"), b"a")?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, concat!(
+///     "{\"id\": \"a\", \"media_path\": \"a.mp4\"}\n",
+///     "{\"id\": \"b\", \"media_path\": \"not-downloaded.mp4\"}\n",
+/// ))?;
+/// let out = curate(&CurateOptions::new(vec![crawl], dir.join("out")), &mut |_| {})?.outputs;
+/// assert_eq!((out.manifest, out.pretrain_list, out.without_media), (2, 1, 1));
+/// assert!(out.finetune.is_none() && out.shards.is_none()); // not asked for
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OutputCounts {
     /// Lines in `manifest.jsonl` (= kept records).
@@ -189,6 +255,21 @@ pub struct OutputCounts {
 }
 
 /// Everything a run reports; written as `filter_report.json`.
+///
+/// ```
+/// use curation_core::{curate, ingest::InputFormat, CurateOptions};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-summary-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, "{\"id\": \"a\"}\n{\"id\": \"a\"}\n")?;
+/// let summary = curate(&CurateOptions::new(vec![crawl], dir.join("out")), &mut |_| {})?;
+/// assert_eq!((summary.report.kept, summary.report.rejected), (1, 1)); // a repeated id
+/// assert_eq!(summary.provenance.inputs[0].format, InputFormat::JsonLines);
+/// assert!(dir.join("out/filter_report.json").is_file());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct CurateSummary {
     /// Filter counts and ingest errors.
@@ -209,6 +290,28 @@ pub struct CurateSummary {
 /// an output path that is a file, a run that read no record at all
 /// ([`CurationError::NothingRead`]: the earlier outputs stay), and output
 /// failures. A failed run leaves no `.tmp` files.
+///
+/// ```
+/// use curation_core::{curate, CurateOptions, Range, Reason};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-curate-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, concat!(
+///     "{\"id\": \"a\", \"duration\": 10}\n",
+///     "{\"id\": \"b\", \"duration\": 1}\n",
+///     "{\"id\": \"c\"}\n",
+/// ))?;
+/// let mut opts = CurateOptions::new(vec![crawl], dir.join("out"));
+/// opts.config.duration = Some(Range { min: Some(3.0), max: None });
+/// let summary = curate(&opts, &mut |_| {})?;
+/// assert_eq!((summary.report.records_read, summary.report.kept), (3, 1));
+/// assert_eq!(summary.report.reasons[&Reason::DurationMissing].examples, ["c"]);
+/// let manifest = std::fs::read_to_string(dir.join("out/manifest.jsonl"))?;
+/// assert_eq!(manifest.lines().count(), 1);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn curate(
     opts: &CurateOptions,
     progress: &mut dyn FnMut(Progress),

@@ -14,6 +14,15 @@ pub const EXAMPLES_PER_REASON: usize = 5;
 pub const MAX_LISTED_ERRORS: usize = 10_000;
 
 /// Count and example ids for one rejection reason.
+///
+/// ```
+/// use curation_core::ReasonStats;
+/// let mut s = ReasonStats::default();
+/// s.record("a", true);
+/// s.record("b", false); // "b" failed another check first
+/// assert_eq!((s.first, s.any), (1, 2));
+/// assert_eq!(s.examples, ["a"]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonStats {
     /// Records rejected with this as their first failing reason.
@@ -40,6 +49,20 @@ impl ReasonStats {
 
 /// Counts of a curation run. A record is counted under its first failing
 /// reason (`first`) and under every failing reason (`any`).
+///
+/// ```
+/// use curation_core::{filter::ReasonSet, FilterReport, Reason};
+/// let mut report = FilterReport::default();
+/// report.count("a", ReasonSet::default()); // kept
+/// report.count("b", [Reason::Views, Reason::Duration].into_iter().collect());
+/// let mut other = FilterReport::default();
+/// other.count("c", [Reason::Views].into_iter().collect());
+/// report.merge(other);
+/// assert_eq!((report.records_read, report.kept, report.rejected), (3, 1, 2));
+/// let views = &report.reasons[&Reason::Views];
+/// assert_eq!((views.first, views.any), (1, 2)); // "b" failed `duration` first
+/// assert!(report.to_string().contains("kept                    1  (33.3%)"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FilterReport {
     /// Records parsed from the inputs.

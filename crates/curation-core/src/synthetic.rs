@@ -50,6 +50,21 @@ const LANGS: &[&str] = &["en", "en-US", "es", "pt-BR", "de", "zh", "ja", "fr"];
 
 /// Writes `n` JSON Lines records; about 1% repeat an earlier id and about 2%
 /// have `null` counts or no duration, as real crawls do.
+///
+/// ```
+/// use curation_core::{synthetic::write_jsonl, VideoRecord};
+/// let (mut a, mut b) = (Vec::new(), Vec::new());
+/// write_jsonl(&mut a, 3, 7)?;
+/// write_jsonl(&mut b, 3, 7)?;
+/// assert_eq!(a, b); // same (n, seed), same bytes
+/// let text = String::from_utf8(a).unwrap();
+/// assert_eq!(text.lines().count(), 3);
+/// for line in text.lines() {
+///     let r: VideoRecord = serde_json::from_str(line).unwrap();
+///     assert_eq!(r.platform.as_deref(), Some("tiktok"));
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn write_jsonl(out: &mut impl Write, n: u64, seed: u64) -> std::io::Result<()> {
     let mut rng = Rng(seed);
     let mut line = String::with_capacity(512);

@@ -10,6 +10,16 @@ use super::hex;
 use crate::error::{CurationError, InvalidValue};
 
 /// An inclusive range; a missing bound is open.
+///
+/// ```
+/// use curation_core::Range;
+/// let r = Range { min: Some(3.0), max: None };
+/// assert!(r.contains(3.0) && r.contains(1e6)); // inclusive; no upper bound
+/// assert!(!r.contains(2.9));
+/// assert!(r.validate("duration").is_ok());
+/// let bad = Range { min: Some(5.0), max: Some(1.0) };
+/// assert_eq!(bad.validate("duration").unwrap_err().field, "duration");
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
@@ -214,6 +224,16 @@ fn json_error_with_field(text: &str, e: serde_json::Error) -> String {
 }
 
 /// Why a record was rejected, in the order checks run.
+///
+/// ```
+/// use curation_core::{FilterConfig, FilterRules, Reason, VideoRecord};
+/// let rules = FilterRules::new(FilterConfig { min_views: Some(100), ..FilterConfig::default() });
+/// let few = VideoRecord { id: "a".into(), views: Some(5), ..VideoRecord::default() };
+/// assert_eq!(rules.check(&few), [Reason::Views]);
+/// let unknown = VideoRecord { id: "b".into(), ..VideoRecord::default() };
+/// assert_eq!(rules.check(&unknown), [Reason::ViewsMissing]);
+/// assert_eq!(Reason::ViewsMissing.as_str(), "views_missing");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -294,6 +314,15 @@ impl Reason {
 
 /// The reasons a record fails, iterated in check order; a bit set, so
 /// checking a record allocates nothing.
+///
+/// ```
+/// use curation_core::{filter::ReasonSet, Reason};
+/// let set: ReasonSet = [Reason::Likes, Reason::Duration].into_iter().collect();
+/// assert_eq!(set.first(), Some(Reason::Duration)); // check order, not insertion order
+/// assert!(set.contains(Reason::Likes) && !set.contains(Reason::Views));
+/// assert_eq!(set.iter().count(), 2);
+/// assert!(ReasonSet::default().is_empty());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ReasonSet(u32);
 

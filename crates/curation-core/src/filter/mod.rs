@@ -1,9 +1,12 @@
 //! Declarative metadata filters ([`FilterConfig`], a TOML or JSON file) and
 //! their application: [`FilterRules`] are the stateless checks (run in
-//! parallel, also on records before they are materialised, see
-//! [`RecordBatches::with_prefilter`](crate::ingest::RecordBatches::with_prefilter)),
-//! [`Filter`] adds duplicate ids and duplicate media content, judged in input
-//! order.
+//! parallel, also on records before they are materialised: ingest's
+//! `RecordBatches::with_prefilter`), [`Filter`] adds duplicate ids and
+//! duplicate media content, judged in input order.
+//!
+//! Filters read records ([`VideoRecord`], the borrowed view through
+//! `FilterFields`) and [`Batch`]es, never ingest itself: ingest depends on
+//! filters (for the prefilter), not the other way round.
 
 mod config;
 
@@ -17,55 +20,9 @@ use sha2::{Digest, Sha256};
 
 pub use config::{FilterConfig, Range, Reason, ReasonSet};
 
-use crate::ingest::Batch;
-use crate::record::VideoRecord;
+use crate::batch::Batch;
+use crate::record::{FilterFields, VideoRecord};
 use crate::report::FilterReport;
-
-/// The values filters read; implemented by [`VideoRecord`] and by the
-/// borrowed view that ingest builds before materialising a record.
-pub(crate) trait FilterFields {
-    fn duration(&self) -> Option<f64>;
-    fn size(&self) -> Option<(u32, u32)>;
-    fn fps(&self) -> Option<f64>;
-    fn language(&self) -> Option<&str>;
-    fn region(&self) -> Option<&str>;
-    fn views(&self) -> Option<u64>;
-    fn likes(&self) -> Option<u64>;
-    /// Whether `pred` holds for a normalised hashtag.
-    fn any_tag(&self, pred: &mut dyn FnMut(&str) -> bool) -> bool;
-    /// The resolved media file (`None` on the view: see `needs_media`).
-    fn media_path(&self) -> Option<&Path>;
-}
-
-impl FilterFields for VideoRecord {
-    fn duration(&self) -> Option<f64> {
-        self.duration
-    }
-    fn size(&self) -> Option<(u32, u32)> {
-        self.width.zip(self.height)
-    }
-    fn fps(&self) -> Option<f64> {
-        self.fps
-    }
-    fn language(&self) -> Option<&str> {
-        self.language.as_deref()
-    }
-    fn region(&self) -> Option<&str> {
-        self.region.as_deref()
-    }
-    fn views(&self) -> Option<u64> {
-        self.views
-    }
-    fn likes(&self) -> Option<u64> {
-        self.likes
-    }
-    fn any_tag(&self, pred: &mut dyn FnMut(&str) -> bool) -> bool {
-        self.hashtags.iter().any(|h| pred(&h.tag))
-    }
-    fn media_path(&self) -> Option<&Path> {
-        self.media_path.as_deref()
-    }
-}
 
 /// A sorted, deduplicated list: faster than hashing for the few to few
 /// thousand tags of an allow/deny list, checked for every hashtag of every
@@ -107,6 +64,18 @@ fn language_matches(l: &str, allowed: &str) -> bool {
 }
 
 /// The stateless checks of a [`FilterConfig`]; shareable across threads.
+///
+/// ```
+/// use curation_core::{FilterConfig, FilterRules, Hashtag, Range, Reason, VideoRecord};
+/// let rules = FilterRules::new(FilterConfig {
+///     duration: Some(Range { min: Some(3.0), max: None }),
+///     hashtags_deny: vec!["#AD".into()], // matched on normal forms
+///     ..FilterConfig::default()
+/// });
+/// let mut r = VideoRecord { id: "a".into(), duration: Some(1.0), ..VideoRecord::default() };
+/// r.hashtags = vec![Hashtag::new("ad").unwrap()];
+/// assert_eq!(rules.check(&r), [Reason::Duration, Reason::HashtagDenied]);
+/// ```
 #[derive(Debug)]
 pub struct FilterRules {
     config: FilterConfig,
@@ -216,6 +185,19 @@ impl FilterRules {
 }
 
 /// [`FilterRules`] plus the dedup state of a run.
+///
+/// ```
+/// use curation_core::{Filter, FilterConfig, FilterReport, Reason, VideoRecord};
+/// let mut filter = Filter::try_new(FilterConfig::default())?;
+/// let rec = |id: &str| VideoRecord { id: id.into(), ..VideoRecord::default() };
+/// let mut report = FilterReport::default();
+/// let kept = filter.apply(vec![rec("a"), rec("b"), rec("a")], &mut report);
+/// assert_eq!(kept.len(), 2);
+/// assert_eq!(report.reasons[&Reason::DuplicateId].examples, ["a"]);
+/// // The dedup state lasts across batches.
+/// assert!(filter.apply(vec![rec("b")], &mut report).is_empty());
+/// # Ok::<(), curation_core::InvalidValue>(())
+/// ```
 pub struct Filter {
     rules: Arc<FilterRules>,
     seen_ids: HashSet<String>,
@@ -274,8 +256,8 @@ impl Filter {
         &self.rules.config
     }
 
-    /// The stateless checks, to hand to
-    /// [`RecordBatches::with_prefilter`](crate::ingest::RecordBatches::with_prefilter).
+    /// The stateless checks, to hand to ingest's
+    /// `RecordBatches::with_prefilter`.
     pub fn rules(&self) -> Arc<FilterRules> {
         Arc::clone(&self.rules)
     }
@@ -365,6 +347,16 @@ impl Filter {
 }
 
 /// SHA-256 of a file, streamed.
+///
+/// ```
+/// use curation_core::filter::hash_file;
+/// let path = std::env::temp_dir().join(format!("curation-doc-hash-{}.bin", std::process::id()));
+/// std::fs::write(&path, b"abc")?;
+/// // SHA-256("abc") begins ba 78 16 bf.
+/// assert_eq!(hash_file(&path)?[..4], [0xba, 0x78, 0x16, 0xbf]);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();

@@ -12,11 +12,11 @@ use super::{
     BATCH_BYTES, BATCH_ROWS, Batch, MAX_RECORD_BYTES, Parsed, io_err, materialize, resolve_media,
 };
 use crate::error::IngestError;
-use crate::fields::{Key, parse_scalar};
 use crate::filter::FilterRules;
 use crate::record::SourceRef;
+use crate::record::fields::{Key, parse_scalar};
+use crate::record::view::{RawRef, RecordView};
 use crate::report::FilterReport;
-use crate::view::{RawRef, RecordView};
 
 /// The file under the CSV reader, noting where its line ends differ from
 /// what the csv crate counts.

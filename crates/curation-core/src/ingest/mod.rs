@@ -18,11 +18,12 @@ use rayon::prelude::*;
 
 use self::csv::CsvFile;
 use self::lines::LinesReader;
+pub use crate::batch::Batch;
 use crate::error::IngestError;
 use crate::filter::FilterRules;
+use crate::record::view::RecordView;
 use crate::record::{SourceRef, VideoRecord};
 use crate::report::FilterReport;
-use crate::view::RecordView;
 
 /// Bytes of JSON Lines read per batch.
 pub const BATCH_BYTES: usize = 4 << 20;
@@ -36,6 +37,14 @@ pub const BATCH_ROWS: usize = 16_384;
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// The format of one input file.
+///
+/// ```
+/// use curation_core::ingest::{format_of, InputFormat};
+/// use std::path::Path;
+/// assert_eq!(format_of(Path::new("crawl.CSV")), Some(InputFormat::Csv));
+/// assert_eq!(serde_json::to_string(&InputFormat::JsonLines)?, "\"json_lines\"");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputFormat {
@@ -48,6 +57,21 @@ pub enum InputFormat {
 }
 
 /// One input file to read.
+///
+/// ```
+/// use curation_core::ingest::{discover_inputs, InputFormat};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-input-file-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("v1.info.json"), r#"{"id": "v1"}"#)?;
+/// let (files, errors) = discover_inputs(&[&dir]);
+/// assert!(errors.is_empty());
+/// assert_eq!(files[0].path, dir.join("v1.info.json"));
+/// assert_eq!(files[0].format, InputFormat::InfoJson);
+/// assert_eq!(files[0].bytes, 12);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InputFile {
     /// Path as found.
@@ -59,6 +83,14 @@ pub struct InputFile {
 }
 
 /// The format a file name implies, if any.
+///
+/// ```
+/// use curation_core::ingest::{format_of, InputFormat};
+/// use std::path::Path;
+/// assert_eq!(format_of(Path::new("a/v1.info.json")), Some(InputFormat::InfoJson));
+/// assert_eq!(format_of(Path::new("crawl.NDJSON")), Some(InputFormat::JsonLines));
+/// assert_eq!(format_of(Path::new("v1.mp4")), None);
+/// ```
 pub fn format_of(path: &Path) -> Option<InputFormat> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
     if name.ends_with(".info.json") || name.ends_with(".json") {
@@ -79,6 +111,24 @@ pub fn format_of(path: &Path) -> Option<InputFormat> {
 /// symlinks that stay inside it (others become
 /// [`IngestError::OutsideInput`]); a file is read by its extension. Paths
 /// that do not exist or have an unknown extension become errors.
+///
+/// ```
+/// use curation_core::{ingest::discover_inputs, IngestError};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-discover-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// std::fs::create_dir_all(dir.join("sub"))?;
+/// for name in ["v1.info.json", "v1.mp4", "report.json", "sub/more.jsonl"] {
+///     std::fs::write(dir.join(name), "{}")?;
+/// }
+/// let (files, errors) = discover_inputs(&[dir.clone(), dir.join("gone.csv")]);
+/// let paths: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
+/// // Media and other `.json` files in a folder are not inputs.
+/// assert_eq!(paths, [dir.join("sub").join("more.jsonl"), dir.join("v1.info.json")]);
+/// assert!(matches!(&errors[..], [IngestError::NotFound { .. }]));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<IngestError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -157,24 +207,11 @@ pub fn discover_inputs<P: AsRef<Path>>(paths: &[P]) -> (Vec<InputFile>, Vec<Inge
     (files, errors)
 }
 
-/// Records and errors read from one stretch of input, in input order.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// Records parsed (and, with a prefilter, passing its checks).
-    pub records: Vec<VideoRecord>,
-    /// Counts of the records a prefilter rejected without building them;
-    /// empty without one. [`Filter::apply_batch`](crate::Filter::apply_batch)
-    /// adds them to the run's report.
-    pub prefiltered: FilterReport,
-    /// Files or lines that failed.
-    pub errors: Vec<IngestError>,
-    /// Input bytes consumed by this batch (for progress).
-    pub bytes: u64,
-}
-
 /// What parsing one input object gives, unless a prefilter rejected it.
 pub(crate) type Parsed = Result<Box<VideoRecord>, IngestError>;
 
+// The type lives in `crate::batch` so that filters can take it without
+// depending on ingest; building batches is ingest's business, so this is.
 impl Batch {
     /// Parses `items` in parallel, in order. `parse` returns a record or an
     /// error, or `None` after counting a prefilter rejection in the report it
@@ -393,6 +430,23 @@ fn find_sibling_media(dir: &Path, stem: &str) -> Option<PathBuf> {
 }
 
 /// Reads one whole-file JSON record (yt-dlp `.info.json`).
+///
+/// ```
+/// use curation_core::ingest::read_info_json;
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-info-json-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let info = dir.join("v1.info.json");
+/// std::fs::write(&info, r#"{"id": "v1", "duration": 12.5, "tags": ["Salsa"]}"#)?;
+/// std::fs::write(dir.join("v1.mp4"), b"")?;
+/// let r = read_info_json(&info)?;
+/// assert_eq!(r.duration, Some(12.5));
+/// assert_eq!(r.hashtags[0].tag, "salsa");
+/// assert_eq!(r.media_path, Some(dir.join("v1.mp4"))); // found beside it
+/// assert_eq!(r.ingest_source.unwrap().line, 1);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_info_json(path: &Path) -> Result<VideoRecord, IngestError> {
     let parsed = read_info_json_with(path, None, &mut FilterReport::default());
     parsed.expect("no prefilter").map(|r| *r)

@@ -8,8 +8,8 @@ use std::fmt;
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use super::SourceRef;
 use crate::hashtag::{Hashtag, HashtagVisitor};
-use crate::record::SourceRef;
 
 /// A list field whose entries are read by `S` (`None`: an entry dropped,
 /// such as `null`), or `null`: `tags` and `hashtags`.

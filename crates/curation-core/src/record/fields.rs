@@ -1,11 +1,11 @@
 //! The field table shared by the JSON and CSV readers: which input keys
 //! tubelet knows (its own names and yt-dlp's aliases) and how their values
-//! are parsed. [`crate::view`] assembles records from them.
+//! are parsed. [`view`](super::view) assembles records from them.
 
 use std::borrow::Cow;
 
+use super::SourceRef;
 use crate::hashtag::Hashtag;
-use crate::record::SourceRef;
 
 /// A known input key. Variants after `IngestSource` are yt-dlp aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,11 +13,11 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
-use crate::filter::FilterFields;
+use super::FilterFields;
+use super::fields::{Key, Kind, Number, Val, parse_scalar, scalar_from_number};
+use super::values::{SourceVisitor, hashtags_visitor, strings_visitor};
+use super::{Extras, SourceRef, VideoRecord};
 use crate::hashtag::{Hashtag, for_each_hashtag, push_unique, with_normalized};
-use crate::record::{Extras, SourceRef, VideoRecord};
-use crate::values::{SourceVisitor, hashtags_visitor, strings_visitor};
 
 /// The deepest nesting of arrays and objects a record may hold, counting the
 /// record object itself. Unknown values are copied verbatim into the
@@ -219,7 +219,9 @@ impl<'a> RecordView<'a> {
             match (own, alias) {
                 (None, alias) => alias,
                 (Some(o), Some(a)) => {
-                    x.insert_value(name, &a);
+                    // A value just read from JSON (text or a number)
+                    // always writes back.
+                    let _ = x.insert_value(name, &a);
                     Some(o)
                 }
                 (own, None) => own,
@@ -240,7 +242,7 @@ impl<'a> RecordView<'a> {
         };
         // The crawler's own tag list stays as it was (order, case, repeats).
         if let Some(tags) = &self.tags {
-            x.insert_value("tags", tags);
+            let _ = x.insert_value("tags", tags);
         }
         let upload_date = self.upload_date.map(|d| iso_date(&d));
         let mut r = VideoRecord {

@@ -5,6 +5,22 @@
 //! verbatim (as raw JSON) in [`VideoRecord::extra`] and written back on
 //! serialisation, and a yt-dlp alias that collides with a field already set
 //! under tubelet's name is kept there too.
+//!
+//! Reading goes through three submodules, so every reader (JSON, yt-dlp
+//! info.json, CSV) and the public `Deserialize` see the same values:
+//! `fields` (the known keys and how their values parse), `values` (serde
+//! visitors for lists and the source reference) and `view` (one input
+//! object, borrowed and validated, before it becomes an owned record).
+//! `filter_fields` is what filters read of either form.
+//!
+//! This module depends on neither ingest nor filters: both build on it.
+
+pub(crate) mod fields;
+mod filter_fields;
+mod values;
+pub(crate) mod view;
+
+pub(crate) use filter_fields::FilterFields;
 
 use std::path::PathBuf;
 
@@ -12,9 +28,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::fields::Key;
+use self::fields::Key;
+use self::view::{RecordView, ViewVisitor};
 use crate::hashtag::Hashtag;
-use crate::view::{RecordView, ViewVisitor};
 
 /// Metadata of one crawled video.
 ///
@@ -86,6 +102,22 @@ pub struct VideoRecord {
 }
 
 /// File and line a record was read from.
+///
+/// ```
+/// use curation_core::ingest::{discover_inputs, RecordBatches};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-source-ref-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let crawl = dir.join("crawl.jsonl");
+/// std::fs::write(&crawl, "{\"id\": \"a\"}\n{\"id\": \"b\"}\n")?;
+/// let (files, _) = discover_inputs(&[&crawl]);
+/// let b = RecordBatches::new(files).records().nth(1).unwrap()?;
+/// let source = b.ingest_source.unwrap();
+/// assert_eq!(source.line, 2);
+/// assert_eq!(&*source.path, crawl.display().to_string());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRef {
     /// Input file (shared by all records of the file).
@@ -95,6 +127,19 @@ pub struct SourceRef {
 }
 
 /// Input keys tubelet does not model, kept verbatim in input order.
+///
+/// ```
+/// use curation_core::VideoRecord;
+/// let mut r: VideoRecord =
+///     serde_json::from_str(r#"{"id": "a", "uploader": "ana", "chapters": [1, 2]}"#)?;
+/// assert_eq!(r.extra.len(), 2);
+/// assert_eq!(r.extra.get_str("uploader").as_deref(), Some("ana"));
+/// assert_eq!(r.extra.get("chapters").unwrap().get(), "[1, 2]"); // verbatim
+/// assert!(!r.extra.insert_value("views", &5)?); // a record field: refused
+/// assert!(r.extra.insert_value("score", &0.5)?);
+/// assert_eq!(serde_json::to_value(&r)?["score"], 0.5); // written at the top level
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Extras(Vec<(String, Box<RawValue>)>);
 
@@ -127,10 +172,15 @@ impl Extras {
     }
 
     /// Stores any serialisable value under `key` (see [`insert`](Self::insert)).
-    pub fn insert_value<T: Serialize>(&mut self, key: &str, value: &T) -> bool {
-        let json = serde_json::to_string(value).expect("plain data always serialises");
-        let raw = RawValue::from_string(json).expect("serde_json output is valid JSON");
-        self.insert(key.to_owned(), raw)
+    /// A value serde_json cannot write (a map with non-string keys, a
+    /// `Serialize` impl that fails) is an error and nothing is stored.
+    pub fn insert_value<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<bool, serde_json::Error> {
+        let raw = serde_json::value::to_raw_value(value)?;
+        Ok(self.insert(key.to_owned(), raw))
     }
 
     /// Keys and raw values in input order.
@@ -267,10 +317,15 @@ mod tests {
     #[test]
     fn extras_refuse_tubelet_field_names() {
         let mut x = Extras::default();
-        assert!(!x.insert_value("views", &5));
-        assert!(!x.insert_value("id", &"x"));
-        assert!(x.insert_value("view_count", &5));
-        assert!(x.insert_value("uploader", &"u"));
+        assert!(!x.insert_value("views", &5).unwrap());
+        assert!(!x.insert_value("id", &"x").unwrap());
+        assert!(x.insert_value("view_count", &5).unwrap());
+        assert!(x.insert_value("uploader", &"u").unwrap());
+        // JSON objects need string keys: an error, and nothing stored.
+        let n = x.len();
+        let bad = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert!(x.insert_value("pairs", &bad).is_err());
+        assert_eq!(x.len(), n);
         assert_eq!(x.len(), 2);
     }
 

@@ -8,16 +8,28 @@
 //! complete shards, skips those samples and numbers new shards after the last
 //! one: a resumed run never writes a sample twice.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Read};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::filter::hex;
 
 /// A shard could not be written or read.
+///
+/// ```
+/// use curation_core::{shard::{MemberData, ShardWriter}, ShardError, ShardLimits};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-shard-error-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let mut w = ShardWriter::open(&dir, ShardLimits::default())?;
+/// let err = w.write("a.b", &[("json", MemberData::Bytes(b"{}".to_vec()))]).unwrap_err();
+/// assert!(matches!(err, ShardError::BadName { name, .. } if name == "a.b"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
     /// I/O on a shard or a member's source file.
@@ -57,6 +69,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ShardError + '_ {
 }
 
 /// When to start a new shard.
+///
+/// ```
+/// use curation_core::{CurateOptions, CurationError, ShardLimits};
+/// let limits = ShardLimits { max_samples: 100, ..ShardLimits::default() };
+/// assert_eq!(limits.max_bytes, 1 << 30);
+/// let mut opts = CurateOptions::new(vec!["crawl/".into()], "out/");
+/// opts.shards = Some(ShardLimits { max_samples: 0, ..limits });
+/// assert!(matches!(opts.validate(),
+///     Err(CurationError::Invalid(v)) if v.field == "shards.max_samples"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShardLimits {
     /// At most this many samples per shard.
@@ -76,6 +98,26 @@ impl Default for ShardLimits {
 }
 
 /// The content of one member to write.
+///
+/// ```
+/// use curation_core::{shard::{read_samples, MemberData, ShardWriter}, ShardLimits};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-member-data-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let media = dir.join("a.mp4");
+/// std::fs::write(&media, b"fake video")?;
+/// let mut w = ShardWriter::open(&dir.join("shards"), ShardLimits::default())?;
+/// w.write("a", &[
+///     ("mp4", MemberData::File(media)),
+///     ("json", MemberData::Bytes(br#"{"id":"a"}"#.to_vec())),
+/// ])?;
+/// let shard = &w.finish()?.shards_written[0];
+/// let sample = &read_samples(shard)?[0];
+/// assert_eq!(sample.members["mp4"], b"fake video");
+/// assert_eq!(sample.members["json"], br#"{"id":"a"}"#);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub enum MemberData {
     /// Bytes in memory.
@@ -87,6 +129,15 @@ pub enum MemberData {
 /// A WebDataset key for a record id: the id itself when it is made of
 /// `[A-Za-z0-9_-]` (at most 80 characters), else a sanitised form plus 16 hex
 /// digits of the id's SHA-256, so different ids do not collide in practice.
+///
+/// ```
+/// use curation_core::shard::shard_key;
+/// assert_eq!(shard_key("v_123-x"), "v_123-x");
+/// let key = shard_key("a/b.c");
+/// assert!(key.starts_with("a_b_c-"));
+/// assert_eq!(key.len(), "a_b_c-".len() + 16);
+/// assert_ne!(shard_key("a/b"), shard_key("a_b")); // the hash keeps them apart
+/// ```
 pub fn shard_key(id: &str) -> String {
     let clean: String = id
         .chars()
@@ -111,6 +162,22 @@ fn shard_name(index: u64) -> String {
 }
 
 /// The complete shards in `dir`, in index order.
+///
+/// ```
+/// use curation_core::{shard::{list_shards, MemberData, ShardWriter}, ShardLimits};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-list-shards-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let mut w = ShardWriter::open(&dir, ShardLimits { max_samples: 1, ..ShardLimits::default() })?;
+/// for key in ["a", "b"] {
+///     w.write(key, &[("txt", MemberData::Bytes(key.into()))])?;
+/// }
+/// w.finish()?;
+/// std::fs::write(dir.join("notes.txt"), "not a shard")?;
+/// assert_eq!(list_shards(&dir)?, [dir.join("shard-000000.tar"), dir.join("shard-000001.tar")]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn list_shards(dir: &Path) -> Result<Vec<PathBuf>, ShardError> {
     Ok(indexed_shards(dir)?.into_iter().map(|(_, p)| p).collect())
 }
@@ -143,6 +210,24 @@ struct OpenShard {
 }
 
 /// What a [`ShardWriter`] did.
+///
+/// ```
+/// use curation_core::{shard::{MemberData, ShardWriter}, ShardLimits};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-shard-summary-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let sample = [("txt", MemberData::Bytes(b"hi".to_vec()))];
+/// let mut w = ShardWriter::open(&dir, ShardLimits::default())?;
+/// w.write("a", &sample)?;
+/// let summary = w.finish()?;
+/// assert_eq!(summary.samples_written, 1);
+/// assert_eq!(summary.shards_written, [dir.join("shard-000000.tar")]);
+/// let mut again = ShardWriter::open(&dir, ShardLimits::default())?;
+/// again.write("a", &sample)?;
+/// assert_eq!(again.finish()?.samples_skipped, 1);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ShardSummary {
     /// Shards completed by this writer.
@@ -154,6 +239,26 @@ pub struct ShardSummary {
 }
 
 /// Writes samples into size-limited shards; resumable (see the module docs).
+///
+/// ```
+/// use curation_core::{shard::{MemberData, ShardWriter}, ShardLimits};
+/// # let dir = std::env::temp_dir().join(format!("curation-doc-shard-writer-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # std::fs::create_dir_all(&dir)?;
+/// let limits = ShardLimits { max_samples: 2, ..ShardLimits::default() };
+/// let json = || [("json", MemberData::Bytes(b"{}".to_vec()))];
+/// let mut w = ShardWriter::open(&dir, limits)?;
+/// for key in ["a", "b", "c"] {
+///     assert!(w.write(key, &json())?);
+/// }
+/// assert_eq!(w.finish()?.shards_written.len(), 2); // 2 samples, then 1
+/// // Reopened (a resumed run), the writer skips what complete shards hold.
+/// let mut w = ShardWriter::open(&dir, limits)?;
+/// assert!(w.contains("c"));
+/// assert!(!w.write("a", &json())?);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ShardWriter {
     dir: PathBuf,
     limits: ShardLimits,
@@ -364,128 +469,5 @@ impl Drop for ShardWriter {
     }
 }
 
-/// One sample read back: its key and its members by extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
-    /// WebDataset key.
-    pub key: String,
-    /// Member bytes by extension (`mp4`, `json`, ...).
-    pub members: BTreeMap<String, Vec<u8>>,
-}
-
-/// Splits a member name into WebDataset key and extension, rejecting names
-/// that are absolute or contain `..`.
-fn split_member(shard: &Path, name: &str) -> Result<(String, String), ShardError> {
-    let p = Path::new(name);
-    let unsafe_name = name.starts_with('/')
-        || name.starts_with('\\')
-        || p.components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        || name.split(['/', '\\']).any(|part| part == "..");
-    if unsafe_name {
-        return Err(ShardError::UnsafeMember {
-            path: shard.to_owned(),
-            name: name.to_owned(),
-        });
-    }
-    let (dir, base) = name.rsplit_once('/').map_or(("", name), |(d, b)| (d, b));
-    let Some((stem, ext)) = base.split_once('.') else {
-        let why = "a member needs an extension (<key>.<ext>)";
-        return Err(ShardError::BadName {
-            path: shard.to_owned(),
-            name: name.to_owned(),
-            why,
-        });
-    };
-    let key = if dir.is_empty() {
-        stem.to_owned()
-    } else {
-        format!("{dir}/{stem}")
-    };
-    Ok((key, ext.to_owned()))
-}
-
-/// Calls `f` for each sample of `shard`, in order, grouping consecutive
-/// members with the same key. Reading stops at the first error.
-pub fn for_each_sample(
-    shard: &Path,
-    mut f: impl FnMut(Sample) -> Result<(), ShardError>,
-) -> Result<(), ShardError> {
-    let file = File::open(shard).map_err(io(shard))?;
-    // Member sizes come from untrusted headers: no reservation beyond what
-    // the file can hold.
-    let file_len = file.metadata().map_err(io(shard))?.len();
-    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
-    let mut current: Option<Sample> = None;
-    for entry in archive.entries().map_err(io(shard))? {
-        let mut entry = entry.map_err(io(shard))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let (key, ext) = split_member(shard, &name)?;
-        // The header's size is untrusted: reserve at most what the file
-        // holds (and 16 MiB), and refuse a member cut short by the file's end.
-        let size = entry.size();
-        let mut data = Vec::with_capacity(size.min(file_len).min(1 << 24) as usize);
-        entry.read_to_end(&mut data).map_err(io(shard))?;
-        if data.len() as u64 != size {
-            return Err(ShardError::Io {
-                path: shard.to_owned(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "member {name:?} is truncated: {} of {size} bytes",
-                        data.len()
-                    ),
-                ),
-            });
-        }
-        match &mut current {
-            Some(s) if s.key == key => {
-                s.members.insert(ext, data);
-            }
-            _ => {
-                if let Some(done) = current.take() {
-                    f(done)?;
-                }
-                current = Some(Sample {
-                    key,
-                    members: BTreeMap::from([(ext, data)]),
-                });
-            }
-        }
-    }
-    if let Some(done) = current {
-        f(done)?;
-    }
-    Ok(())
-}
-
-/// All samples of one shard (loads it into memory).
-pub fn read_samples(shard: &Path) -> Result<Vec<Sample>, ShardError> {
-    let mut out = Vec::new();
-    for_each_sample(shard, |s| {
-        out.push(s);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// The sample keys of one shard, without keeping member data.
-pub fn read_keys(shard: &Path) -> Result<Vec<String>, ShardError> {
-    let file = File::open(shard).map_err(io(shard))?;
-    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
-    let mut keys: Vec<String> = Vec::new();
-    for entry in archive.entries().map_err(io(shard))? {
-        let entry = entry.map_err(io(shard))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let (key, _) = split_member(shard, &String::from_utf8_lossy(&entry.path_bytes()))?;
-        if keys.last() != Some(&key) {
-            keys.push(key);
-        }
-    }
-    Ok(keys)
-}
+mod read;
+pub use read::{MemberSpan, Sample, for_each_sample, member_spans, read_keys, read_samples};
