@@ -11,6 +11,8 @@
 //!
 //! `observe` closes a tag that returned fewer posts than planned; one that
 //! returned none stays open unless named with `--exhausted TAG`.
+//! Each plan is observed once: a second `observe` of it would count its
+//! crawl twice and is refused (exit 1); `plan` the next round first.
 //! The state file is read and replaced (atomically) by `plan` and
 //! `observe`; every input is checked first, so a missing or bad input
 //! (named with its line) leaves every file as it was (exit 1).
@@ -328,8 +330,8 @@ fn print_status(l: &AdaptiveLoop) {
             g.id,
             g.name,
             g.clips,
-            g.crawled,
             100.0 * g.clips.min(target) as f64 / target as f64,
+            g.crawled,
         );
     }
 }

@@ -19,19 +19,20 @@
 //! and all maps are ordered, so a run is reproducible; the state serialises
 //! to JSON, so a crawl can stop and resume.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::HashtagError;
 use crate::groups::Selection;
-use crate::rules::{Provenance, Rule};
+use crate::rules::Provenance;
 use crate::stats::TagViews;
 
 mod config;
 mod observe;
 mod outcomes;
+mod revise;
 pub mod rounds;
 pub(crate) mod sample;
 mod state;
@@ -49,6 +50,27 @@ pub type Reserve = BTreeMap<usize, Vec<(String, Vec<Provenance>)>>;
 pub const STATE_VERSION: u32 = 1;
 
 /// The loop's whole state (serialisable; see [`AdaptiveLoop::save`]).
+///
+/// ```
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// let requests = l.plan(100);
+/// assert_eq!((requests[0].tag.as_str(), requests[0].posts), ("piano", 20)); // a first probe
+/// let obs = TagObservation { tag: "piano".into(), crawled: 20, passed_filters: 15,
+///                            accepted_clips: 12, ..Default::default() };
+/// l.observe(&[obs])?;
+/// assert_eq!(l.groups()[0].clips, 12);
+/// assert!(l.is_finished()); // 12 clips >= the target of 10
+/// assert_eq!(l.selected_tags(), ["piano"]);
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveLoop {
     version: u32,
@@ -64,6 +86,11 @@ pub struct AdaptiveLoop {
     overlap: BTreeMap<(usize, usize), u64>,
     views: TagViews,
     events: Vec<Event>,
+    /// Rounds that received observations. `rounds::observe_round` refuses
+    /// a plan of a round listed here, which would count its crawl twice;
+    /// states written before this field load with none listed.
+    #[serde(default)]
+    observed_rounds: BTreeSet<u64>,
 }
 
 impl AdaptiveLoop {
@@ -89,6 +116,7 @@ impl AdaptiveLoop {
             overlap: BTreeMap::new(),
             views,
             events: Vec::new(),
+            observed_rounds: BTreeSet::new(),
         };
         for g in &selection.groups {
             let id = l.groups.len();
@@ -175,6 +203,11 @@ impl AdaptiveLoop {
 
     /// Takes the results of crawl requests (any order; tags must belong to
     /// the loop), then drops, promotes, merges and updates group status.
+    /// The current round is recorded as observed ([`observed_rounds`]);
+    /// this call still accepts more observations of it (a crawl may report
+    /// in batches), but [`rounds::observe_round`] takes a plan only once.
+    ///
+    /// [`observed_rounds`]: Self::observed_rounds
     pub fn observe(&mut self, observations: &[TagObservation]) -> Result<(), HashtagError> {
         // All or nothing: a bad observation changes no state.
         if let Some(o) = observations
@@ -224,180 +257,12 @@ impl AdaptiveLoop {
                 *o = o.saturating_add(c);
             }
         }
+        self.observed_rounds.insert(self.round);
         self.drop_low_yield();
         self.promote();
         self.merge_overlapping();
         self.update_group_status();
         Ok(())
-    }
-
-    /// The group a possibly merged group id now belongs to (sightings and
-    /// overlaps keep the ids they were recorded under).
-    fn root_group(&self, mut g: usize) -> usize {
-        while let GroupStatus::MergedInto(h) = self.groups[g].status {
-            g = h;
-        }
-        g
-    }
-
-    fn drop_low_yield(&mut self) {
-        let (prior, floor, min) = (
-            self.config.prior,
-            self.config.drop_below,
-            self.config.min_crawled_to_drop,
-        );
-        // The best estimated yield per group, among tags with enough posts:
-        // a tag far below its group's best is replaced by the better ones.
-        let mut best = vec![0.0f64; self.groups.len()];
-        for s in self.tags.values() {
-            if s.crawled >= min && !matches!(s.status, TagStatus::Dropped(_)) {
-                best[s.group] = best[s.group].max(s.yield_mean(prior));
-            }
-        }
-        let relative = self.config.drop_relative;
-        for (t, s) in self.tags.iter_mut() {
-            let threshold = floor.max(relative * best[s.group]);
-            if !s.is_open() || s.crawled < min || s.yield_upper(prior) >= threshold {
-                continue;
-            }
-            let reason = s.drop_reason();
-            s.status = TagStatus::Dropped(reason);
-            self.events.push(Event::Dropped {
-                round: self.round,
-                tag: t.clone(),
-                reason,
-            });
-        }
-    }
-
-    fn promote(&mut self) {
-        let mut sizes = vec![0usize; self.groups.len()];
-        for s in self.tags.values() {
-            sizes[s.group] += 1;
-        }
-        let mut promoted = Vec::new();
-        for (t, by_group) in &self.sightings {
-            let total: u64 = by_group.values().fold(0u64, |a, &b| a.saturating_add(b));
-            let Some((&g, &n)) = by_group
-                .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            else {
-                continue;
-            };
-            if total == 0
-                || n < self.config.promote_min_posts
-                || (n as f64) < self.config.promote_min_share * total as f64
-            {
-                continue;
-            }
-            let g = self.root_group(g);
-            if !self.groups[g].is_active() || sizes[g] >= self.config.max_tags_per_group {
-                continue;
-            }
-            let gate_ok = match self.views.get(t) {
-                Some(v) => self.config.gate.decide(Some(v), 0).passed(),
-                None => self.config.promote_unknown_views,
-            };
-            if gate_ok {
-                sizes[g] += 1;
-                promoted.push((t.clone(), g, n as f64 / total as f64));
-            }
-        }
-        for (t, g, share) in promoted {
-            let from = self.groups[g].name.clone();
-            self.insert_tag(
-                &t,
-                g,
-                vec![Provenance {
-                    rule: Rule::Cooccurrence,
-                    from,
-                }],
-            );
-            self.events.push(Event::Promoted {
-                round: self.round,
-                tag: t,
-                group: g,
-                share,
-            });
-        }
-    }
-
-    fn merge_overlapping(&mut self) {
-        let pairs: Vec<(usize, usize)> = self
-            .overlap
-            .keys()
-            .copied()
-            .filter(|&(a, b)| a < b)
-            .collect();
-        for (a, b) in pairs {
-            let (a, b) = (self.root_group(a), self.root_group(b));
-            if a == b {
-                continue;
-            }
-            let frac = |x: usize, y: usize| {
-                let c = self.groups[x].crawled;
-                (c > 0).then(|| *self.overlap.get(&(x, y)).unwrap_or(&0) as f64 / c as f64)
-            };
-            let (Some(ab), Some(ba)) = (frac(a, b), frac(b, a)) else {
-                continue;
-            };
-            if ab < self.config.merge_overlap || ba < self.config.merge_overlap {
-                continue;
-            }
-            // The group with more clips keeps its name (ties: lower id).
-            let (keep, gone) = if (self.groups[b].clips, std::cmp::Reverse(b))
-                > (self.groups[a].clips, std::cmp::Reverse(a))
-            {
-                (b, a)
-            } else {
-                (a, b)
-            };
-            let moved = std::mem::take(&mut self.groups[gone].seed_labels);
-            self.groups[keep].seed_labels.extend(moved);
-            self.groups[keep].seed_labels.sort();
-            self.groups[keep].seed_labels.dedup();
-            self.groups[keep].clips = self.groups[keep]
-                .clips
-                .saturating_add(self.groups[gone].clips);
-            self.groups[keep].crawled = self.groups[keep]
-                .crawled
-                .saturating_add(self.groups[gone].crawled);
-            self.groups[gone].status = GroupStatus::MergedInto(keep);
-            for s in self.tags.values_mut().filter(|s| s.group == gone) {
-                s.group = keep;
-                s.provenance.push(Provenance {
-                    rule: Rule::Consolidation,
-                    from: self.groups[keep].name.clone(),
-                });
-            }
-            self.events.push(Event::Merged {
-                round: self.round,
-                kept: keep,
-                merged: gone,
-                overlap: ab.min(ba),
-            });
-        }
-    }
-
-    fn update_group_status(&mut self) {
-        for g in 0..self.groups.len() {
-            if !self.groups[g].is_active() {
-                continue;
-            }
-            let status = if self.groups[g].clips >= self.config.target_clips {
-                GroupStatus::ReachedTarget
-            } else if !self.tags.values().any(|s| s.group == g && s.is_open()) {
-                GroupStatus::OutOfCandidates
-            } else {
-                continue;
-            };
-            self.groups[g].status = status;
-            self.events.push(Event::GroupDone {
-                round: self.round,
-                group: g,
-                status,
-            });
-        }
     }
 
     /// Whether every group reached its target or ran out of tags.
@@ -442,6 +307,11 @@ impl AdaptiveLoop {
         self.round
     }
 
+    /// Rounds that received observations ([`observe`](Self::observe)).
+    pub fn observed_rounds(&self) -> &BTreeSet<u64> {
+        &self.observed_rounds
+    }
+
     /// The configuration.
     pub fn config(&self) -> &AdaptiveConfig {
         &self.config
@@ -449,7 +319,7 @@ impl AdaptiveLoop {
 
     /// Writes the state as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), HashtagError> {
-        curation_core::output::write_json(path, self)?;
+        curation_core::atomic::write_json(path, self)?;
         Ok(())
     }
 
@@ -510,6 +380,18 @@ impl AdaptiveLoop {
                 path,
                 None,
                 "a tag or merge names a group that does not exist",
+            ));
+        }
+        // A round observed before it was planned would refuse that round's
+        // plan once it comes.
+        if let Some(r) = state.observed_rounds.iter().find(|&&r| r > state.round) {
+            return Err(HashtagError::malformed(
+                path,
+                crate::input::line_of_key(&text, "observed_rounds"),
+                format!(
+                    "observed_rounds: round {r} is after the state's round {}",
+                    state.round
+                ),
             ));
         }
         Ok(state)

@@ -15,6 +15,22 @@ use crate::tables::SynonymTable;
 use crate::words::root;
 
 /// Why two tags were merged.
+///
+/// ```
+/// use hashtag_select::{ConsolidationConfig, MergeReason, StatsConfig, SynonymTable, TagStats};
+/// let mut stats = TagStats::new(StatsConfig::default(), &["salsa", "skateboard"]);
+/// stats.add_post(["skateboard", "skateboarding"], None);
+/// stats.add_post(["salsa", "bachata"], None);
+/// stats.add_post(["salsa", "bachata"], None);
+/// stats.add_post(["salsa"], None);
+/// let (c, syn) = (ConsolidationConfig::default(), SynonymTable::common());
+/// assert_eq!(c.link("soccer", "football", &stats, &syn), Some(MergeReason::Synonym));
+/// let root = c.link("skateboard", "skateboarding", &stats, &syn);
+/// assert_eq!(root, Some(MergeReason::Root { root: "skateboard".into() }));
+/// // 2 shared posts of 3: Jaccard 2/3 >= 0.5.
+/// let j = c.link("salsa", "bachata", &stats, &syn);
+/// assert!(matches!(j, Some(MergeReason::Jaccard { value }) if (value - 2.0 / 3.0).abs() < 1e-12));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum MergeReason {
@@ -39,6 +55,16 @@ pub enum MergeReason {
 }
 
 /// One merge, for the group's provenance.
+///
+/// ```
+/// use hashtag_select::consolidate::consolidate;
+/// use hashtag_select::MergeReason;
+/// let tags = ["soccer".to_owned(), "football".to_owned()];
+/// let parts = consolidate(&tags, |_, _| Some(MergeReason::Synonym));
+/// let merge = &parts[0].1[0];
+/// assert_eq!((merge.a.as_str(), merge.b.as_str()), ("football", "soccer"));
+/// assert_eq!(merge.why, MergeReason::Synonym);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Merge {
     /// First tag (lexicographically smaller).
@@ -51,6 +77,15 @@ pub struct Merge {
 }
 
 /// Thresholds of consolidation.
+///
+/// ```
+/// use hashtag_select::{ConsolidationConfig, HashtagError};
+/// let mut c = ConsolidationConfig::default();
+/// c.min_co_posts = 5;
+/// assert!(c.validate().is_ok());
+/// c.jaccard = 1.5;
+/// assert!(matches!(c.validate(), Err(HashtagError::Config(_))));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConsolidationConfig {
     /// Merge when the post sets' Jaccard overlap is at least this.
@@ -129,6 +164,17 @@ impl ConsolidationConfig {
 /// every pair). Components come sorted by their smallest tag, members
 /// sorted; the merges that joined them are returned beside them. Input order
 /// and duplicates do not change the result.
+///
+/// ```
+/// use hashtag_select::consolidate::consolidate;
+/// use hashtag_select::{MergeReason, words::root};
+/// let tags: Vec<String> = ["skateboarding", "salsa", "skateboard"].map(String::from).into();
+/// let by_root = |a: &str, b: &str| (root(a) == root(b)).then(|| MergeReason::Root { root: root(a) });
+/// let parts = consolidate(&tags, by_root);
+/// let groups: Vec<&Vec<String>> = parts.iter().map(|(g, _)| g).collect();
+/// assert_eq!(groups, [&vec!["salsa".to_owned()], &vec!["skateboard".into(), "skateboarding".into()]]);
+/// assert_eq!(parts[1].1.len(), 1); // one merge joined the pair
+/// ```
 pub fn consolidate<F>(tags: &[String], mut link: F) -> Vec<(Vec<String>, Vec<Merge>)>
 where
     F: FnMut(&str, &str) -> Option<MergeReason>,

@@ -5,6 +5,14 @@ use std::path::PathBuf;
 use curation_core::CurationError;
 
 /// What can go wrong reading vocabularies, tables, view counts and state.
+///
+/// ```
+/// use hashtag_select::{HashtagError, StyleTable};
+/// let path = std::env::temp_dir().join("hashtag_select_doc_error_missing.json");
+/// let err = StyleTable::from_file(&path).unwrap_err();
+/// assert!(matches!(err, HashtagError::Io { .. }));
+/// assert!(err.to_string().starts_with(&path.display().to_string()));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum HashtagError {
     /// A file could not be read or written.
@@ -60,6 +68,15 @@ pub enum HashtagError {
     /// The inputs held nothing to work on; nothing was written.
     #[error("{0}; nothing written")]
     NothingRead(String),
+    /// A round's plan was fed back already: observing it again would count
+    /// its crawl twice.
+    #[error("{state}: round {round} was already observed; plan the next round first")]
+    RoundAlreadyObserved {
+        /// The state file.
+        state: PathBuf,
+        /// The round of the plan.
+        round: u64,
+    },
     /// An observation names a tag the loop never planned.
     #[error("observation for unknown tag {0:?}")]
     UnknownTag(String),

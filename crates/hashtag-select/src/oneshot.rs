@@ -44,6 +44,20 @@ pub struct OneShot {
 }
 
 /// What [`OneShot::finish`] produced.
+///
+/// ```
+/// use hashtag_select::{OneShot, RuleConfig, SelectConfig, StatsConfig, TagViews, Vocabulary};
+/// let vocab = Vocabulary::from_names("demo", &["playing piano"]);
+/// let mut run = OneShot::new(vec![vocab], RuleConfig::default(), StatsConfig::default(),
+///                            SelectConfig::default())?;
+/// run.add_post(["piano", "music"], Some(6_000_000));
+/// let out = run.finish(&TagViews::default())?;
+/// assert_eq!(out.stats.posts(), 1);
+/// assert!(out.candidates.candidates.contains_key("pianoplaying"));
+/// // The crawl's own views (6M) are enough to pass the 5M gate.
+/// assert_eq!(out.selection.groups[0].name, "piano");
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct OneShotOutput {
     /// The groups, rejected candidates and labels without a group.

@@ -23,6 +23,24 @@ pub const LABEL_MAP_FILE: &str = "label_map.json";
 pub const LABELS_FILE: &str = "labels.txt";
 
 /// The files one selection writes.
+///
+/// ```
+/// use std::path::Path;
+/// use hashtag_select::{HashtagError, output::OutputPlan};
+/// let dir = std::env::temp_dir().join(format!("hs_doc_plan_{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).map_err(|e| HashtagError::Config(e.to_string()))?;
+/// let plan = OutputPlan::new(&dir.join("groups.json"))?;
+/// assert_eq!(plan.paths()[1], dir.join("label_map.json"));
+/// // An input named like an output is refused before anything is written.
+/// let labels = dir.join("labels.txt");
+/// std::fs::write(&labels, "salsa dancing\n").map_err(|e| HashtagError::Config(e.to_string()))?;
+/// let err = plan.check_inputs([("--labels", labels.as_path())]).unwrap_err();
+/// assert!(matches!(err, HashtagError::OutputCollision { .. }));
+/// let err = OutputPlan::new(Path::new("out/label_map.json")).unwrap_err();
+/// assert!(matches!(err, HashtagError::OutputCollision { .. }));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputPlan {
     groups: PathBuf,

@@ -16,6 +16,14 @@ use crate::input::{describe, line_of_key, parse_json, read_text};
 
 /// Umbrella tag -> its popular styles (`ballroomdance` -> `chacha`, `salsa`,
 /// `tango`, `waltz`).
+///
+/// ```
+/// use hashtag_select::StyleTable;
+/// let t = StyleTable::published();
+/// let styles: Vec<&str> = t.styles("ballroomdance").collect();
+/// assert_eq!(styles, ["chacha", "salsa", "tango", "waltz"]);
+/// assert_eq!(t.styles("salsa").count(), 0);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct StyleTable(pub BTreeMap<String, BTreeSet<String>>);
@@ -23,6 +31,14 @@ pub struct StyleTable(pub BTreeMap<String, BTreeSet<String>>);
 /// Groups of tags that name the same activity in different communities
 /// (`football` / `soccer`). The relation is symmetric: a map entry
 /// `football = ["soccer", "futbol"]` makes all three variants of each other.
+///
+/// ```
+/// use hashtag_select::SynonymTable;
+/// let t = SynonymTable::common();
+/// assert!(t.are_variants("football", "soccer"));
+/// assert!(t.are_variants("futbol", "football"));
+/// assert_eq!(t.variants("biking").into_iter().collect::<Vec<_>>(), ["cycling"]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SynonymTable(pub BTreeMap<String, BTreeSet<String>>);

@@ -14,6 +14,14 @@ use crate::words::label_words;
 /// list is read ([`Vocabulary::skipped`]), the others by the rules and the
 /// views gate; every label of a list ends up in a group or is listed with
 /// one of these, never silently dropped.
+///
+/// ```
+/// use hashtag_select::{UngroupedReason, Vocabulary};
+/// let v = Vocabulary::from_names("demo", &["salsa dancing", "???", "salsa dancing"]);
+/// let reasons: Vec<UngroupedReason> = v.skipped.iter().map(|s| s.reason).collect();
+/// assert_eq!(reasons, [UngroupedReason::NoContentWords, UngroupedReason::Duplicate]);
+/// assert_eq!(UngroupedReason::Duplicate.to_string(), "duplicate");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UngroupedReason {
@@ -42,6 +50,14 @@ impl std::fmt::Display for UngroupedReason {
 }
 
 /// A class of a list that is not among [`Vocabulary::labels`].
+///
+/// ```
+/// use hashtag_select::{UngroupedReason, Vocabulary};
+/// let v = Vocabulary::from_names("demo", &["juggling", "💃🕺"]);
+/// let s = &v.skipped[0];
+/// assert_eq!((s.index, s.name.as_str()), (1, "💃🕺"));
+/// assert_eq!(s.reason, UngroupedReason::NoContentWords);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedLabel {
     /// Its 0-based index in the list.
@@ -53,6 +69,14 @@ pub struct SkippedLabel {
 }
 
 /// One action class of a vocabulary.
+///
+/// ```
+/// use hashtag_select::Vocabulary;
+/// let v = Vocabulary::from_names("ucf101", &["ApplyEyeMakeup", "BasketballDunk"]);
+/// let l = &v.labels[1];
+/// assert_eq!((l.dataset.as_str(), l.index, l.name.as_str()), ("ucf101", 1, "BasketballDunk"));
+/// assert_eq!(l.words, ["basketball", "dunk"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionLabel {
     /// The vocabulary it belongs to (`kinetics400`, a file stem).
@@ -66,6 +90,18 @@ pub struct ActionLabel {
 }
 
 /// A named list of action classes.
+///
+/// ```
+/// use hashtag_select::Vocabulary;
+/// let path = std::env::temp_dir().join(format!("hs_doc_vocab_{}.txt", std::process::id()));
+/// std::fs::write(&path, "# UCF101 classInd.txt\n1 ApplyEyeMakeup\n2 Archery\n")?;
+/// let v = Vocabulary::from_file(&path)?;
+/// # std::fs::remove_file(&path).ok();
+/// assert_eq!(v.name, format!("hs_doc_vocab_{}", std::process::id()));
+/// let names: Vec<&str> = v.labels.iter().map(|l| l.name.as_str()).collect();
+/// assert_eq!(names, ["ApplyEyeMakeup", "Archery"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vocabulary {
     /// Name (the file stem when read from a file).

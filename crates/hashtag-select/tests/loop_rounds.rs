@@ -341,3 +341,100 @@ fn short_crawls_exhaust_and_empty_ones_stay_open_unless_named() {
     assert!(e.contains("nosuchtag") && e.contains("plan.json"), "{e}");
     assert_eq!(bytes(&f.state), saved);
 }
+
+#[test]
+fn a_plan_can_be_observed_only_once() {
+    let f = files();
+    init_state(&f.groups, None, &f.state, config(), false).unwrap();
+    let (_, plan) = plan_round(&f.state, 100, Some(&f.plan)).unwrap();
+    let (good, _) = write_round(&f, &plan);
+    let l = observe(&f).unwrap();
+    let g = l.tags()[&good].group;
+    // 50 posts planned and crawled for the good tag, counted once.
+    assert_eq!((l.groups()[g].crawled, l.tags()[&good].crawled), (50, 50));
+    let saved = bytes(&f.state);
+
+    // The same plan again would count every crawl a second time.
+    let e = observe(&f).unwrap_err();
+    assert!(
+        matches!(e, HashtagError::RoundAlreadyObserved { round: 1, .. }),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("round 1 was already observed; plan the next round first"),
+        "{msg}"
+    );
+    assert_eq!(bytes(&f.state), saved, "a refused observe writes nothing");
+    let l = AdaptiveLoop::load(&f.state).unwrap();
+    assert_eq!((l.groups()[g].crawled, l.tags()[&good].crawled), (50, 50));
+}
+
+#[test]
+fn plan_observe_plan_observe_counts_each_round_once() {
+    let f = files();
+    init_state(&f.groups, None, &f.state, config(), false).unwrap();
+    let (_, plan1) = plan_round(&f.state, 100, Some(&f.plan)).unwrap();
+    let (good, _) = write_round(&f, &plan1);
+    let l = observe(&f).unwrap();
+    assert_eq!(l.observed_rounds().iter().copied().collect::<Vec<_>>(), [1]);
+    let g = l.tags()[&good].group;
+    let crawled1 = l.groups()[g].crawled;
+    assert_eq!(crawled1, 50);
+
+    // Round 2: the good tag is planned again (its group is still short of
+    // its target); the same crawl file layout, new posts.
+    let (_, plan2) = plan_round(&f.state, 100, Some(&f.plan)).unwrap();
+    assert_eq!(plan2.round, 2);
+    let mine = plan2
+        .requests
+        .iter()
+        .find(|r| r.group == g)
+        .expect("the good group is still collecting");
+    let crawl: String = (0..mine.posts)
+        .map(|i| format!("{{\"id\": \"r2_{i}\", \"hashtags\": [\"{}\"]}}\n", mine.tag))
+        .collect();
+    std::fs::write(&f.crawl, &crawl).unwrap();
+    std::fs::write(&f.manifest, &crawl).unwrap();
+    let l = observe(&f).unwrap();
+    // Each round counted once: 50 posts, then the round-2 request.
+    assert_eq!(l.groups()[g].crawled, crawled1 + mine.posts);
+    assert_eq!(
+        l.observed_rounds().iter().copied().collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(AdaptiveLoop::load(&f.state).unwrap(), l);
+    // And round 2 is refused a second time too.
+    let e = observe(&f).unwrap_err();
+    assert!(
+        matches!(e, HashtagError::RoundAlreadyObserved { round: 2, .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_state_saved_before_observed_rounds_existed_still_loads() {
+    let f = files();
+    init_state(&f.groups, None, &f.state, config(), false).unwrap();
+    plan_round(&f.state, 100, Some(&f.plan)).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&f.state).unwrap()).unwrap();
+    let removed = json.as_object_mut().unwrap().remove("observed_rounds");
+    assert_eq!(removed, Some(serde_json::json!([])));
+    std::fs::write(&f.state, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let l = AdaptiveLoop::load(&f.state).unwrap();
+    assert_eq!((l.round(), l.observed_rounds().len()), (1, 0));
+}
+
+#[test]
+fn a_state_observed_ahead_of_its_round_is_refused() {
+    let f = files();
+    init_state(&f.groups, None, &f.state, config(), false).unwrap();
+    let text = std::fs::read_to_string(&f.state).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["observed_rounds"] = serde_json::json!([3]);
+    std::fs::write(&f.state, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let e = AdaptiveLoop::load(&f.state).unwrap_err();
+    assert!(matches!(e, HashtagError::Malformed { .. }), "{e}");
+    assert!(e.to_string().contains("observed_rounds"), "{e}");
+}

@@ -6,6 +6,14 @@ use crate::error::HashtagError;
 use crate::stats::ViewsGate;
 
 /// Knobs of the loop.
+///
+/// ```
+/// use hashtag_select::{AdaptiveConfig, HashtagError};
+/// let mut c = AdaptiveConfig { target_clips: 500, seed: 7, ..AdaptiveConfig::default() };
+/// assert!(c.validate().is_ok());
+/// c.prior = (0.0, 3.0);
+/// assert!(matches!(c.validate(), Err(HashtagError::Config(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveConfig {
     /// Seed of the sampling stream.

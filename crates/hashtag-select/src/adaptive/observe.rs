@@ -6,6 +6,21 @@ use curation_core::VideoRecord;
 use serde::{Deserialize, Serialize};
 
 /// Crawl `posts` more posts of `tag` (for group `group`).
+///
+/// ```
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// let r = &l.plan(5)[0];
+/// assert_eq!((r.tag.as_str(), r.group, r.posts), ("piano", 0, 5)); // the budget caps the probe
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrawlRequest {
     /// Tag to crawl.
@@ -17,6 +32,18 @@ pub struct CrawlRequest {
 }
 
 /// A tag seen in crawled posts.
+///
+/// ```
+/// use curation_core::VideoRecord;
+/// use hashtag_select::TagObservation;
+/// let rec = |id: &str, tags: &[&str]| -> VideoRecord {
+///     serde_json::from_value(serde_json::json!({"id": id, "hashtags": tags})).unwrap()
+/// };
+/// let records = [rec("a", &["salsa", "bachata"]), rec("b", &["salsa", "bachata", "fyp"])];
+/// let obs = TagObservation::from_records("salsa", &records, false, |_| true, |_| 1);
+/// let n = &obs.neighbours[0];
+/// assert_eq!((n.tag.as_str(), n.posts, n.views), ("bachata", 2, None));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeighbourCount {
     /// Normal form.
@@ -28,6 +55,21 @@ pub struct NeighbourCount {
 }
 
 /// What one crawl request returned, after the later stages ran on it.
+///
+/// ```
+/// use curation_core::VideoRecord;
+/// use hashtag_select::TagObservation;
+/// let rec = |id: &str| -> VideoRecord {
+///     serde_json::from_value(serde_json::json!({"id": id, "hashtags": ["salsa", "dance"]})).unwrap()
+/// };
+/// let records = [rec("a"), rec("b"), rec("c")];
+/// // "a" and "b" passed the filters; frame selection kept 2 clips of "a" only.
+/// let obs = TagObservation::from_records("salsa", &records, true,
+///     |r| r.id != "c", |r| if r.id == "a" { 2 } else { 0 });
+/// assert_eq!((obs.crawled, obs.passed_filters, obs.accepted_clips), (3, 2, 2));
+/// assert!(obs.exhausted);
+/// assert_eq!(obs.neighbours[0].tag, "dance");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagObservation {
     /// The crawled tag.

@@ -15,6 +15,22 @@ use super::TagObservation;
 use crate::error::HashtagError;
 
 /// Which records passed the filters and how many clips each gave.
+///
+/// ```
+/// use hashtag_select::adaptive::Outcomes;
+/// let dir = std::env::temp_dir().join(format!("hs_doc_outcomes_{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let (manifest, selections) = (dir.join("manifest.jsonl"), dir.join("selections.jsonl"));
+/// std::fs::write(&manifest, "{\"id\": \"a\"}\n{\"id\": \"b\"}\n").unwrap();
+/// std::fs::write(&selections, "{\"id\": \"a\", \"kept\": {\"path\": \"a.mp4\"}}\n{\"id\": \"b\", \"kept\": null}\n").unwrap();
+/// let o = Outcomes::read(&manifest, Some(&selections))?;
+/// assert!(o.passed("a") && o.passed("b") && !o.passed("c"));
+/// assert_eq!((o.clips("a"), o.clips("b"), o.clips("c")), (1, 0, 0));
+/// // Without frame selection every passing record counts as one clip.
+/// assert_eq!(Outcomes::read(&manifest, None)?.clips("b"), 1);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcomes {
     passed: HashSet<String>,

@@ -7,6 +7,25 @@ use crate::rules::{LabelRef, Provenance};
 use super::TagObservation;
 
 /// Where a group stands.
+///
+/// ```
+/// use hashtag_select::adaptive::GroupStatus;
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// assert_eq!(l.groups()[0].status, GroupStatus::Active);
+/// l.plan(20);
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 20, passed_filters: 20,
+///                              accepted_clips: 10, ..Default::default() }])?;
+/// assert_eq!(l.groups()[0].status, GroupStatus::ReachedTarget);
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupStatus {
@@ -21,6 +40,25 @@ pub enum GroupStatus {
 }
 
 /// One action group in the loop.
+///
+/// ```
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// l.plan(20);
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 20, passed_filters: 10,
+///                              accepted_clips: 4, ..Default::default() }])?;
+/// let g = &l.groups()[0];
+/// assert_eq!((g.id, g.name.as_str(), g.crawled, g.clips), (0, "piano", 20, 4));
+/// assert!(g.is_active()); // 4 of 10 clips
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupState {
     /// Id (index).
@@ -56,6 +94,24 @@ impl GroupState {
 }
 
 /// Which stage made a tag's yield too low.
+///
+/// ```
+/// use hashtag_select::adaptive::{DropReason, TagStatus};
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// l.plan(50);
+/// // 50 posts, none past the metadata filters: the yield is confidently low.
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 50, ..Default::default() }])?;
+/// assert_eq!(l.tags()["piano"].status, TagStatus::Dropped(DropReason::MetadataFilters));
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
@@ -67,6 +123,26 @@ pub enum DropReason {
 }
 
 /// Where a tag stands.
+///
+/// ```
+/// use hashtag_select::adaptive::TagStatus;
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// assert_eq!(l.tags()["piano"].status, TagStatus::Candidate);
+/// l.plan(20);
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 20, exhausted: true,
+///                              ..Default::default() }])?;
+/// assert_eq!(l.tags()["piano"].status, TagStatus::Exhausted);
+/// assert!(!l.tags()["piano"].is_open());
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TagStatus {
@@ -81,6 +157,27 @@ pub enum TagStatus {
 }
 
 /// One tag in the loop.
+///
+/// ```
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// l.plan(20);
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 20, passed_filters: 10,
+///                              accepted_clips: 5, ..Default::default() }])?;
+/// let s = &l.tags()["piano"];
+/// assert_eq!((s.group, s.crawled, s.passed_filters, s.accepted), (0, 20, 10, 5));
+/// // Beta(1, 3) prior + 5 hits in 20 posts: Beta(6, 18), mean 6 / 24.
+/// assert_eq!(s.posterior((1.0, 3.0)), (6.0, 18.0));
+/// assert_eq!(s.yield_mean((1.0, 3.0)), 0.25);
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagState {
     /// Its group's id: always a group not merged into another (a merge
@@ -166,6 +263,28 @@ impl TagState {
 }
 
 /// Something the loop decided.
+///
+/// ```
+/// use hashtag_select::adaptive::{DropReason, Event, GroupStatus};
+/// use hashtag_select::{AdaptiveConfig, AdaptiveLoop, TagObservation};
+/// # let mut views = hashtag_select::TagViews::default();
+/// # views.insert("piano", 9_000_000);
+/// # let vocab = hashtag_select::Vocabulary::from_names("demo", &["playing piano"]);
+/// # let sel = hashtag_select::select_from_records(vec![vocab], std::iter::empty(), &views,
+/// #     Default::default(), Default::default(), Default::default())?;
+/// // `sel`: a one-shot selection with one group, `piano`.
+/// let config = AdaptiveConfig { probe_posts: 20, target_clips: 10, ..AdaptiveConfig::default() };
+/// let mut l = AdaptiveLoop::new(&sel, &Default::default(), views, config)?;
+/// l.plan(50);
+/// // 50 posts, none past the metadata filters: the yield is confidently low.
+/// l.observe(&[TagObservation { tag: "piano".into(), crawled: 50, ..Default::default() }])?;
+/// let tag = "piano".to_owned();
+/// assert_eq!(l.events(), [
+///     Event::Dropped { round: 1, tag, reason: DropReason::MetadataFilters },
+///     Event::GroupDone { round: 1, group: 0, status: GroupStatus::OutOfCandidates },
+/// ]);
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {

@@ -5,6 +5,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::HashtagError;
 
 /// Shape of the synthetic platform.
+///
+/// ```
+/// use hashtag_select::{HashtagError, simulate::PlatformConfig};
+/// let mut c = PlatformConfig { topics: 5, max_pool: 1_000, ..PlatformConfig::default() };
+/// assert!(c.validate().is_ok());
+/// c.keep_on = 1.5;
+/// assert!(matches!(c.validate(), Err(HashtagError::Config(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlatformConfig {
     /// Seed.

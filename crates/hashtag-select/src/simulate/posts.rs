@@ -7,6 +7,19 @@
 use super::super::adaptive::sample::{next_u64, uniform};
 
 /// Synthetic posts.
+///
+/// ```
+/// use hashtag_select::simulate::SyntheticPosts;
+/// let mut posts = SyntheticPosts::new(10, 50, 1.0, 7);
+/// let mut n = 0;
+/// while let Some((tags, views)) = posts.next_post() {
+///     assert!((1..=8).contains(&tags.len()) && tags.iter().all(|t| t.starts_with("tag")));
+///     assert!((100..=10_000_000).contains(&views));
+///     n += 1;
+/// }
+/// assert_eq!(n, 10);
+/// assert_eq!(SyntheticPosts::tag_name(0), "tag0");
+/// ```
 #[derive(Debug, Clone)]
 pub struct SyntheticPosts {
     /// Walker/Vose alias table: `(probability of keeping i, alias of i)`.

@@ -33,6 +33,15 @@ impl Hasher for PassThrough {
 pub(crate) type HashKeyed<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
 /// What [`SpaceSaving::add`] did.
+///
+/// ```
+/// use hashtag_select::stats::space_saving::{Slot, SpaceSaving};
+/// let mut s = SpaceSaving::new(1);
+/// assert_eq!(s.add(7, 1), Slot::New(0));
+/// assert_eq!(s.add(7, 1), Slot::Existing(0));
+/// assert_eq!(s.add(9, 1), Slot::Replaced { slot: 0, evicted: 7 });
+/// assert_eq!(s.add(9, 1).index(), 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     /// The key was monitored in this slot.
@@ -58,6 +67,17 @@ impl Slot {
 }
 
 /// A bounded counter set (see the module docs for its error bounds).
+///
+/// ```
+/// use hashtag_select::stats::SpaceSaving;
+/// let mut s = SpaceSaving::new(2);
+/// s.add(1, 5);
+/// s.add(2, 3);
+/// s.add(3, 1); // takes over key 2's counter (the smallest, 3)
+/// assert_eq!(s.get(2), None);
+/// assert_eq!(s.get(3), Some((4, 3))); // count 4, at most 3 of it not key 3's
+/// assert_eq!((s.total(), s.len(), s.min_count()), (9, 2, 4));
+/// ```
 #[derive(Debug, Clone)]
 pub struct SpaceSaving {
     capacity: usize,

@@ -12,6 +12,18 @@ use crate::error::HashtagError;
 use crate::input::{describe, line_of_element, line_of_key, parse_json, read_text, whole_number};
 
 /// Views per tag as the platform reports them (its tag page counter).
+///
+/// ```
+/// use hashtag_select::TagViews;
+/// let path = std::env::temp_dir().join(format!("hs_doc_views_{}.csv", std::process::id()));
+/// std::fs::write(&path, "hashtag,views\n#Salsa,\"80,000,000\"\nsalsa,5\ntango,12\n").unwrap();
+/// let views = TagViews::from_file(&path)?;
+/// # std::fs::remove_file(&path).ok();
+/// assert_eq!(views.get("salsa"), Some(80_000_000)); // the larger figure wins
+/// assert_eq!(views.get("tango"), Some(12));
+/// assert_eq!(views.get("waltz"), None);
+/// # Ok::<(), hashtag_select::HashtagError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct TagViews(pub BTreeMap<String, u64>);
@@ -180,6 +192,17 @@ impl TagViews {
 }
 
 /// Where the views a gate decision used came from.
+///
+/// ```
+/// use hashtag_select::{ViewsGate, stats::ViewsSource};
+/// let g = ViewsGate::default();
+/// let source = |d| match d {
+///     hashtag_select::GateDecision::Pass { source, .. }
+///     | hashtag_select::GateDecision::Below { source, .. } => source,
+/// };
+/// assert_eq!(source(g.decide(Some(9_000_000), 10)), ViewsSource::Platform);
+/// assert_eq!(source(g.decide(None, 10)), ViewsSource::CrawlLowerBound);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewsSource {
@@ -190,6 +213,14 @@ pub enum ViewsSource {
 }
 
 /// The views gate's verdict on one tag.
+///
+/// ```
+/// use hashtag_select::{GateDecision, ViewsGate, stats::ViewsSource};
+/// let d = ViewsGate::default().decide(Some(4_000_000), 0);
+/// assert_eq!(d, GateDecision::Below { views: 4_000_000, source: ViewsSource::Platform });
+/// assert!(!d.passed());
+/// assert_eq!(d.views(), 4_000_000);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum GateDecision {
@@ -224,6 +255,15 @@ impl GateDecision {
 }
 
 /// Keep a tag only with at least `min_views` platform views.
+///
+/// ```
+/// use hashtag_select::ViewsGate;
+/// let gate = ViewsGate { min_views: 1_000 };
+/// assert!(gate.decide(Some(1_000), 0).passed());
+/// assert!(!gate.decide(Some(999), 0).passed());
+/// // Crawled posts summing past the threshold prove a stale platform figure low.
+/// assert!(gate.decide(Some(10), 2_000).passed());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewsGate {
     /// Threshold (5,000,000 in the paper).
