@@ -17,12 +17,27 @@ use std::collections::HashMap;
 use ndarray::{Array2, ArrayView2};
 
 /// Hamming distance of two 64-bit hashes.
+///
+/// ```
+/// use frame_select::hash::hamming;
+/// assert_eq!(hamming(0b1011, 0b0001), 2);
+/// assert_eq!(hamming(0, u64::MAX), 64);
+/// ```
 pub fn hamming(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
 /// Shrinks a grey image to `w x h` by area averaging (each output pixel is
 /// the mean of the source area it covers, fractional edges weighted).
+///
+/// ```
+/// use frame_select::hash::area_resize;
+/// use frame_select::ndarray::array;
+/// // Each output pixel averages the 2x2 block it covers.
+/// let gray = array![[0u8, 2, 4, 6], [8, 10, 12, 14]];
+/// let small = area_resize(gray.view(), 2, 1);
+/// assert_eq!(small, array![[5.0, 9.0]]);
+/// ```
 pub fn area_resize(gray: ArrayView2<'_, u8>, w: usize, h: usize) -> Array2<f64> {
     let (sh, sw) = gray.dim();
     let weights = |src: usize, dst: usize| -> Vec<Vec<(usize, f64)>> {
@@ -91,6 +106,18 @@ fn dct_1d(x: &[f64]) -> Vec<f64> {
 
 /// Perceptual (DCT) hash of a grey image; bit 63 is the top-left
 /// coefficient, row-major. Images smaller than 1x1 hash to 0.
+///
+/// ```
+/// use frame_select::hash::{hamming, phash};
+/// use frame_select::ndarray::Array2;
+/// // A frame and the same frame at twice the size shrink to the same 32x32
+/// // picture, so they hash alike; the negative is a different picture.
+/// let small = Array2::from_shape_fn((32, 32), |(y, x)| ((x * 7 + y * 3) % 256) as u8);
+/// let big = Array2::from_shape_fn((64, 64), |(y, x)| small[[y / 2, x / 2]]);
+/// let negative = small.mapv(|v| 255 - v);
+/// assert_eq!(hamming(phash(small.view()), phash(big.view())), 0);
+/// assert!(hamming(phash(small.view()), phash(negative.view())) > 32);
+/// ```
 pub fn phash(gray: ArrayView2<'_, u8>) -> u64 {
     if gray.is_empty() {
         return 0;
@@ -117,6 +144,15 @@ pub fn phash(gray: ArrayView2<'_, u8>) -> u64 {
 
 /// Difference hash of a grey image: 8 rows of 8 "left darker than right"
 /// bits of the image shrunk to 9x8.
+///
+/// ```
+/// use frame_select::hash::dhash;
+/// use frame_select::ndarray::Array2;
+/// // Brighter to the right everywhere: all 64 bits set; a flat frame: none.
+/// let ramp = Array2::from_shape_fn((64, 72), |(_, x)| (x * 3) as u8);
+/// assert_eq!(dhash(ramp.view()), u64::MAX);
+/// assert_eq!(dhash(Array2::from_elem((10, 10), 9u8).view()), 0);
+/// ```
 pub fn dhash(gray: ArrayView2<'_, u8>) -> u64 {
     if gray.is_empty() {
         return 0;
@@ -136,6 +172,18 @@ fn bits(it: impl Iterator<Item = bool>) -> u64 {
 /// A video's near-duplicate signature: the perceptual hashes of up to K
 /// frames spread evenly over it (blank frames left out: they hash alike in
 /// every video).
+///
+/// ```
+/// use frame_select::hash::VideoSignature;
+/// // Ten frames' (pHash, dHash) pairs; keep 4 evenly spaced ones.
+/// let hashes: Vec<(u64, u64)> = (0..10).map(|i| (i, 0)).collect();
+/// let sig = VideoSignature::from_frame_hashes(&hashes, 4);
+/// assert_eq!(sig.phashes, vec![1, 3, 6, 8]);
+/// // A trimmed copy holding two of those frames is at distance 0.
+/// let trimmed = VideoSignature { phashes: vec![3, 6], dhashes: vec![0, 0] };
+/// assert_eq!(sig.distance(&trimmed), Some(0.0));
+/// assert_eq!(sig.distance(&VideoSignature::default()), None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VideoSignature {
     /// pHash of each chosen frame, in time order.
@@ -180,6 +228,17 @@ impl VideoSignature {
 
 /// A BK-tree over 64-bit hashes, each tagged with the video it came from:
 /// finds every stored hash within a Hamming radius without scanning all.
+///
+/// ```
+/// use frame_select::hash::{HammingIndex, VideoSignature};
+/// let mut index = HammingIndex::new();
+/// let sig = |p: Vec<u64>| VideoSignature { dhashes: vec![0; p.len()], phashes: p };
+/// index.insert("a", &sig(vec![0b0000, 0xFF00]));
+/// index.insert("b", &sig(vec![u64::MAX]));
+/// assert_eq!(index.len(), 3);
+/// // Only "a"'s first hash lies within 1 bit of 0b0001.
+/// assert_eq!(index.within(0b0001, 1), vec![("a", 0)]);
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct HammingIndex {
     nodes: Vec<Node>,
@@ -196,6 +255,18 @@ struct Node {
 }
 
 /// A stored video that shares frames with a query.
+///
+/// ```
+/// use frame_select::hash::{HammingIndex, VideoSignature};
+/// let mut index = HammingIndex::new();
+/// index.insert("src", &VideoSignature { phashes: vec![0, 0xFFFF], dhashes: vec![0, 0] });
+/// // One of the query's two hashes is within 2 bits of a stored one.
+/// let query = VideoSignature { phashes: vec![0b11, 0xFFFF_0000_0000], dhashes: vec![0, 0] };
+/// let found = index.find_duplicates(&query, 2, 0.5);
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].video, "src");
+/// assert_eq!(found[0].matched_fraction, 0.5);
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DuplicateMatch {
     /// Id the video was inserted under.

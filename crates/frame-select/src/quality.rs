@@ -17,6 +17,15 @@ use ndarray::{Array2, ArrayView2, ArrayView3};
 
 /// OpenCV's RGB -> grey conversion (`cv::COLOR_RGB2GRAY` on 8-bit input):
 /// `(R*4899 + G*9617 + B*1868 + 8192) >> 14`.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::quality::gray;
+/// // One red, one green and one white pixel.
+/// let rgb = Array3::from_shape_vec((1, 3, 3), vec![255, 0, 0, 0, 255, 0, 255, 255, 255]).unwrap();
+/// let g = gray(rgb.view());
+/// assert_eq!(g.as_slice().unwrap(), &[76, 150, 255]);
+/// ```
 pub fn gray(rgb: ArrayView3<'_, u8>) -> Array2<u8> {
     let (h, w, _) = rgb.dim();
     Array2::from_shape_fn((h, w), |(y, x)| {
@@ -33,6 +42,17 @@ pub fn gray(rgb: ArrayView3<'_, u8>) -> Array2<u8> {
 /// `BORDER_REFLECT_101` as OpenCV's default). Higher is sharper; blurred or
 /// out-of-focus frames score low (under ~100 on 8-bit video is the common
 /// "blurry" cut-off).
+///
+/// ```
+/// use frame_select::ndarray::{Array2, array};
+/// use frame_select::quality::laplacian_variance;
+/// assert_eq!(laplacian_variance(Array2::from_elem((5, 7), 77u8).view()), 0.0);
+/// // One bright pixel: Laplacian -40 at the centre, 20 at its four
+/// // neighbours (the border reflects), 0 at the corners: mean 40 / 9,
+/// // variance 3200 / 9 - (40 / 9)^2 = 27200 / 81.
+/// let dot = array![[0u8, 0, 0], [0, 10, 0], [0, 0, 0]];
+/// assert!((laplacian_variance(dot.view()) - 27200.0 / 81.0).abs() < 1e-9);
+/// ```
 pub fn laplacian_variance(gray: ArrayView2<'_, u8>) -> f64 {
     let (h, w) = gray.dim();
     if h == 0 || w == 0 {
@@ -75,6 +95,15 @@ pub(crate) fn reflect_101(i: isize, n: usize) -> usize {
 
 /// Mean absolute difference of two grey images of the same size (0..255);
 /// `None` if the sizes differ.
+///
+/// ```
+/// use frame_select::ndarray::Array2;
+/// use frame_select::quality::mean_abs_diff;
+/// let a = Array2::from_elem((2, 2), 10u8);
+/// let b = Array2::from_elem((2, 2), 14u8);
+/// assert_eq!(mean_abs_diff(a.view(), b.view()), Some(4.0));
+/// assert_eq!(mean_abs_diff(a.view(), Array2::from_elem((2, 3), 14u8).view()), None);
+/// ```
 pub fn mean_abs_diff(a: ArrayView2<'_, u8>, b: ArrayView2<'_, u8>) -> Option<f64> {
     if a.dim() != b.dim() || a.is_empty() {
         return None;
@@ -88,6 +117,18 @@ pub fn mean_abs_diff(a: ArrayView2<'_, u8>, b: ArrayView2<'_, u8>) -> Option<f64
 }
 
 /// Thresholds of [`FrameQuality::measure`].
+///
+/// ```
+/// use frame_select::ndarray::Array2;
+/// use frame_select::quality::{FrameQuality, QualityThresholds};
+/// // A stricter blank test: a grey std below 10 counts as blank.
+/// let t = QualityThresholds { blank_std: 10.0, ..QualityThresholds::default() };
+/// assert_eq!(t.dark_level, 16);
+/// // Rows alternating 100 / 110 have std 5: blank here, not by default.
+/// let stripes = Array2::from_shape_fn((4, 4), |(y, _)| if y % 2 == 0 { 100u8 } else { 110 });
+/// assert!(FrameQuality::measure(stripes.view(), &t).blank);
+/// assert!(!FrameQuality::measure(stripes.view(), &QualityThresholds::default()).blank);
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct QualityThresholds {
@@ -113,6 +154,19 @@ impl Default for QualityThresholds {
 }
 
 /// Quality measures of one frame.
+///
+/// ```
+/// use frame_select::ndarray::Array2;
+/// use frame_select::quality::{FrameQuality, QualityThresholds};
+/// let t = QualityThresholds::default();
+/// // Left half black, right half white.
+/// let half = Array2::from_shape_fn((4, 4), |(_, x)| if x < 2 { 0u8 } else { 255 });
+/// let q = FrameQuality::measure(half.view(), &t);
+/// assert_eq!((q.dark_fraction, q.bright_fraction, q.mean_luma), (0.5, 0.5, 127.5));
+/// assert!(!q.blank);
+/// let black = FrameQuality::measure(Array2::from_elem((4, 4), 2u8).view(), &t);
+/// assert!(black.blank && black.black);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameQuality {
     /// Variance of the Laplacian of the grey frame.
@@ -158,6 +212,17 @@ impl FrameQuality {
 }
 
 /// Per-scene summary of sampled frames.
+///
+/// ```
+/// use frame_select::ndarray::Array2;
+/// use frame_select::quality::{FrameQuality, QualitySummary, QualityThresholds};
+/// let t = QualityThresholds::default();
+/// let flat = |v: u8| FrameQuality::measure(Array2::from_elem((2, 2), v).view(), &t);
+/// let summary = QualitySummary::of(&[flat(10), flat(100), flat(200)], &[4.0, 6.0]);
+/// assert_eq!(summary.frames, 3);
+/// assert_eq!(summary.motion, Some(5.0));
+/// assert_eq!(summary.blank_fraction, 1.0); // flat frames are blank
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QualitySummary {
     /// Frames measured.

@@ -229,7 +229,7 @@ fn mis_shaped_tensors_are_errors_naming_key_and_shapes() {
     });
     let err = load_err(&short_bn);
     assert!(
-        err.contains("model.2.m.0.cv1.bn.running_var has shape [8], expected [16]"),
+        err.contains("mis-shaped 1 (model.2.m.0.cv1.bn.running_var: expected [16], found [8])"),
         "{err}"
     );
     assert!(err.contains("short_bn.safetensors"), "{err}");
@@ -242,9 +242,7 @@ fn mis_shaped_tensors_are_errors_naming_key_and_shapes() {
     });
     let err = load_err(&short_conv);
     assert!(
-        err.contains(
-            "model.12.cv1.conv.weight has shape [64, 384, 1, 1], expected [128, 384, 1, 1]"
-        ),
+        err.contains("model.12.cv1.conv.weight: expected [128, 384, 1, 1], found [64, 384, 1, 1]"),
         "{err}"
     );
     // A first layer without four dimensions (indexed to find the variant).
@@ -267,7 +265,10 @@ fn missing_tensors_are_named_by_key() {
         (n != "model.22.cv3.1.1.bn.bias").then_some(t)
     });
     let err = load_err(&cut);
-    assert!(err.contains("missing [model.22.cv3.1.1.bn.bias]"), "{err}");
+    assert!(
+        err.contains("missing 1 (model.22.cv3.1.1.bn.bias)"),
+        "{err}"
+    );
     // Unchanged weights load: the rewriting itself is lossless.
     let same = rewritten(dir.path(), "same.safetensors", |_, t| Some(t));
     YoloV8::<Flex>::load(&same, &Default::default()).unwrap();

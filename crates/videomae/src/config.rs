@@ -5,6 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 /// A config that cannot describe a model.
+///
+/// ```
+/// use videomae::VideoMaeConfig;
+/// let config = VideoMaeConfig { hidden_size: 100, ..VideoMaeConfig::base() }; // 12 heads
+/// let err = config.validate().unwrap_err();
+/// assert_eq!(err.0, "hidden_size 100 is not divisible by 12 heads");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid VideoMAE config: {0}")]
 pub struct ConfigError(pub String);

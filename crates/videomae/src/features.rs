@@ -22,6 +22,26 @@ use crate::pretrain::VideoMaePretraining;
 
 /// How a [`VideoEncoder`] turns the encoder's last hidden state
 /// `(batch, tokens, d)` into features `(batch, d)`.
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::features::{Pooling, VideoEncoder};
+/// use videomae::{model::VideoMaeClassifier, pretrain::VideoMaePretraining, VideoMaeConfig};
+/// // A tiny ViT and decoder, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     decoder_hidden_size: 24, decoder_num_hidden_layers: 1,
+///     decoder_num_attention_heads: 2, decoder_intermediate_size: 48,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let mean: VideoEncoder<Flex> = VideoMaeClassifier::init(&config, &device).into();
+/// assert_eq!(mean.pooling(), Pooling::MeanThenNorm); // `use_mean_pooling` is true
+/// let config = VideoMaeConfig { use_mean_pooling: false, ..config };
+/// let first: VideoEncoder<Flex> = VideoMaeClassifier::init(&config, &device).into();
+/// assert_eq!(first.pooling(), Pooling::FirstToken);
+/// let pretrained: VideoEncoder<Flex> = VideoMaePretraining::init(&config, &device).into();
+/// assert_eq!(pretrained.pooling(), Pooling::NormThenMean);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pooling {
     /// The mean over tokens, then the norm: a classifier with mean pooling
@@ -43,6 +63,26 @@ pub enum Pooling {
 /// A VideoMAE encoder with the pooling (and norm) of its checkpoint and,
 /// for a classifier, its head. Built by [`load_encoder`] or from a model
 /// ([`From`]).
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::{features::VideoEncoder, input::InputError, model::VideoMaeClassifier};
+/// use videomae::VideoMaeConfig;
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let (config, device) = (config.with_labels(5), Default::default());
+/// let encoder: VideoEncoder<Flex> = VideoMaeClassifier::init(&config, &device).into();
+/// assert_eq!((encoder.width(), encoder.num_labels()), (48, Some(5)));
+/// let features = encoder.forward_features(Tensor::zeros([2, 4, 3, 32, 32], &device))?;
+/// assert_eq!(features.dims(), [2, 48]);
+/// assert_eq!(encoder.forward_head(features)?.dims(), [2, 5]);
+/// // Pixels of another size are an error, not a panic.
+/// let wrong = Tensor::zeros([1, 4, 3, 64, 64], &device);
+/// assert!(matches!(encoder.forward_features(wrong), Err(InputError::PixelShape { .. })));
+/// # Ok::<(), InputError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct VideoEncoder<B: Backend> {
     /// The encoder.

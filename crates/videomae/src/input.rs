@@ -12,6 +12,21 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
 
 /// Input that does not fit the model.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::{input::InputError, model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// let empty = Tensor::zeros([0, 4, 3, 32, 32], &device);
+/// assert_eq!(model.try_forward(empty).unwrap_err(), InputError::EmptyBatch);
+/// let gray = Tensor::zeros([1, 4, 1, 32, 32], &device);
+/// assert!(matches!(model.try_forward(gray), Err(InputError::PixelShape { channels: 3, .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// A batch of no clips.
@@ -86,6 +101,13 @@ pub(crate) fn check_pixels(
 }
 
 /// Values that are NaN or infinite where finite ones were expected.
+///
+/// ```
+/// use videomae::input::{check_finite_values, NonFiniteError};
+/// let err = check_finite_values("loss", &[f32::NAN]).unwrap_err();
+/// assert_eq!(err, NonFiniteError { name: "loss".into(), count: 1, total: 1 });
+/// assert_eq!(err.to_string(), "loss: 1 of 1 values are not finite (NaN or infinite)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}: {count} of {total} values are not finite (NaN or infinite)")]
 pub struct NonFiniteError {
@@ -121,6 +143,16 @@ pub fn check_finite_values(name: &str, values: &[f32]) -> Result<(), NonFiniteEr
 
 /// [`check_finite_values`] on a tensor, counted on its device (one scalar
 /// comes back): for losses and outputs in training and evaluation code.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::input::check_finite;
+/// let device = Default::default();
+/// let fine = Tensor::<Flex, 1>::from_floats([1.0, 2.0], &device);
+/// assert!(check_finite("logits", &fine).is_ok());
+/// let bad = Tensor::<Flex, 2>::from_floats([[1.0, f32::NAN], [f32::INFINITY, 0.0]], &device);
+/// assert_eq!(check_finite("logits", &bad).unwrap_err().count, 2);
+/// ```
 pub fn check_finite<B: Backend, const D: usize>(
     name: &str,
     tensor: &Tensor<B, D>,

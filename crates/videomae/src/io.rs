@@ -14,6 +14,14 @@ use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
 /// A file that cannot be read or written, or is not what it should be.
+///
+/// ```
+/// use videomae::io::{read_file, FileError};
+/// let err = read_file("no/such/file".as_ref(), 1024).unwrap_err();
+/// assert!(matches!(err, FileError::Io { .. }));
+/// let err = read_file(&std::env::temp_dir(), 1024).unwrap_err();
+/// assert!(matches!(err, FileError::Format { message, .. } if message.contains("folder")));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// Reading or writing failed.
@@ -40,6 +48,17 @@ pub enum FileError {
 /// `/dev/urandom` never ends and a FIFO has no size to bound reads by.
 /// Every reader of the crate opens files through this, so that each read
 /// can be bounded by the size returned.
+///
+/// ```
+/// use videomae::io::open_regular;
+/// let path = std::env::temp_dir().join(format!("videomae-doc-open-{}.bin", std::process::id()));
+/// std::fs::write(&path, [1u8, 2, 3])?;
+/// let (_file, size) = open_regular(&path)?;
+/// assert_eq!(size, 3);
+/// assert!(open_regular(&std::env::temp_dir()).is_err()); // a folder
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), FileError> {
     let io = |source| FileError::Io {
         path: path.into(),
@@ -62,6 +81,16 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), FileError> {
 
 /// The whole of a regular file ([`open_regular`]), at most `limit` bytes;
 /// the read stops at the size the file had when opened.
+///
+/// ```
+/// use videomae::io::{read_file, FileError};
+/// let path = std::env::temp_dir().join(format!("videomae-doc-read-{}.txt", std::process::id()));
+/// std::fs::write(&path, "12345")?;
+/// assert_eq!(read_file(&path, 5)?, b"12345");
+/// assert!(matches!(read_file(&path, 4), Err(FileError::Format { .. }))); // above the limit
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let (file, len) = open_regular(path)?;
     if len > limit {
@@ -81,6 +110,24 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
 }
 
 /// The input of a forward pass, as `videomae_forward` reads it.
+///
+/// ```
+/// use safetensors::Dtype;
+/// use videomae::io::{read_inputs, write_safetensors};
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-inputs-{}.safetensors", std::process::id()));
+/// let pixels: Vec<u8> = [0.5f32, -1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// write_safetensors(&path, &[
+///     ("pixel_values".into(), Dtype::F32, vec![1, 2, 1, 1, 1], pixels),
+///     ("bool_masked_pos".into(), Dtype::U8, vec![1, 2], vec![1, 0]),
+/// ])?;
+/// let inputs = read_inputs(&path)?;
+/// assert_eq!(inputs.shape, [1, 2, 1, 1, 1]); // one clip of 2 frames of 1 x 1 pixel
+/// assert_eq!(inputs.bool_masked_pos, Some(vec![vec![true, false]]));
+/// assert_eq!(inputs.decoder_mask, None);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
     /// `pixel_values`, row-major.
@@ -104,6 +151,23 @@ pub const MAX_INPUT_BYTES: u64 = 16 << 30;
 /// ignored. Whether the shapes fit a model is the model's check
 /// (`try_forward`); whether values are finite is
 /// [`Inputs::check_finite`].
+///
+/// ```
+/// use safetensors::Dtype;
+/// use videomae::io::{read_inputs, write_safetensors, FileError};
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-read-inputs-{}.safetensors", std::process::id()));
+/// let pixels: Vec<u8> = [0.5f32, -1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// write_safetensors(&path, &[
+///     ("pixel_values".into(), Dtype::F32, vec![1, 2, 1, 1, 1], pixels),
+///     ("bool_masked_pos".into(), Dtype::U8, vec![1, 2], vec![1, 0]),
+/// ])?;
+/// assert_eq!(read_inputs(&path)?.pixel_values, [0.5, -1.0]);
+/// std::fs::write(&path, b"not safetensors")?;
+/// assert!(matches!(read_inputs(&path), Err(FileError::Format { .. })));
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_inputs(path: &Path) -> Result<Inputs, FileError> {
     let bytes = read_file(path, MAX_INPUT_BYTES)?;
     parse_inputs(&bytes).map_err(|message| FileError::Format {
@@ -114,6 +178,25 @@ pub fn read_inputs(path: &Path) -> Result<Inputs, FileError> {
 
 /// [`read_inputs`] on the bytes of a file; the error is the message
 /// without the file name.
+///
+/// ```
+/// use safetensors::Dtype;
+/// use videomae::io::{parse_inputs, write_safetensors};
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-parse-inputs-{}.safetensors", std::process::id()));
+/// let pixels: Vec<u8> = [0.5f32, -1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// write_safetensors(&path, &[
+///     ("pixel_values".into(), Dtype::F32, vec![1, 2, 1, 1, 1], pixels),
+///     ("bool_masked_pos".into(), Dtype::U8, vec![1, 2], vec![1, 0]),
+/// ])?;
+/// let bytes = std::fs::read(&path)?;
+/// assert_eq!(parse_inputs(&bytes)?.pixel_values, [0.5, -1.0]);
+/// // A valid safetensors file (8-byte header length, then `{}`) without pixels:
+/// let err = parse_inputs(b"\x08\0\0\0\0\0\0\0{}      ").unwrap_err();
+/// assert!(err.contains("pixel_values"), "{err}");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn parse_inputs(bytes: &[u8]) -> Result<Inputs, String> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
     let (pixel_values, shape) = f32_tensor(&st, "pixel_values")?;
@@ -147,6 +230,25 @@ impl Inputs {
 
 /// An f32 tensor of `st`: values and shape. safetensors has checked that
 /// the data length is the shape's.
+///
+/// ```
+/// use safetensors::{Dtype, SafeTensors};
+/// use videomae::io::{f32_tensor, write_safetensors};
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-f32-tensor-{}.safetensors", std::process::id()));
+/// let pixels: Vec<u8> = [0.5f32, -1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// write_safetensors(&path, &[
+///     ("pixel_values".into(), Dtype::F32, vec![1, 2, 1, 1, 1], pixels),
+///     ("bool_masked_pos".into(), Dtype::U8, vec![1, 2], vec![1, 0]),
+/// ])?;
+/// let bytes = std::fs::read(&path)?;
+/// let st = SafeTensors::deserialize(&bytes)?;
+/// assert_eq!(f32_tensor(&st, "pixel_values")?, (vec![0.5, -1.0], vec![1, 2, 1, 1, 1]));
+/// let err = f32_tensor(&st, "bool_masked_pos").unwrap_err();
+/// assert_eq!(err, "bool_masked_pos must be F32, is U8");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn f32_tensor(st: &SafeTensors, name: &str) -> Result<(Vec<f32>, Vec<usize>), String> {
     let t = st.tensor(name).map_err(|_| format!("no tensor {name:?}"))?;
     if t.dtype() != Dtype::F32 {
@@ -186,6 +288,24 @@ fn bool_rows(st: &SafeTensors, name: &str, batch: usize) -> Result<Option<Vec<Ve
 /// `path`, so a failure never leaves a half-written file. The file gets
 /// the mode `File::create` gives (`0666` less the umask), not the `0600`
 /// of a temporary file. Missing parent folders are created.
+///
+/// ```
+/// use safetensors::{Dtype, SafeTensors};
+/// use videomae::io::write_safetensors;
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-write-{}.safetensors", std::process::id()));
+/// let bytes: Vec<u8> = [1.0f32, 2.0, 3.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// write_safetensors(&path, &[("logits".into(), Dtype::F32, vec![1, 3], bytes)])?;
+/// let file = std::fs::read(&path)?;
+/// let st = SafeTensors::deserialize(&file)?;
+/// assert_eq!(st.tensor("logits")?.shape(), [1, 3]);
+/// // Bytes that do not fill the shape are refused, and nothing is written.
+/// let short = vec![0u8; 4];
+/// assert!(write_safetensors(&path, &[("x".into(), Dtype::F32, vec![2], short)]).is_err());
+/// assert!(SafeTensors::deserialize(&std::fs::read(&path)?)?.tensor("logits").is_ok());
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write_safetensors(
     path: &Path,
     tensors: &[(String, Dtype, Vec<usize>, Vec<u8>)],

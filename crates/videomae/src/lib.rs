@@ -91,6 +91,7 @@ pub mod model;
 mod pos;
 pub mod pretrain;
 pub mod target;
+pub mod tensors;
 
 pub use config::{ConfigError, VideoMaeConfig};
 pub use limits::{

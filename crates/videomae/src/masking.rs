@@ -8,12 +8,32 @@
 use crate::config::VideoMaeConfig;
 
 /// A mask that cannot be built for the given sizes.
+///
+/// ```
+/// use videomae::masking::{MaskError, TubeMask};
+/// use videomae::VideoMaeConfig;
+/// let err = TubeMask::new(&VideoMaeConfig::base(), 1.0).unwrap_err();
+/// assert_eq!(err, MaskError("tube mask ratio 1 is not in [0, 1)".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid mask: {0}")]
 pub struct MaskError(pub String);
 
 /// A small seeded generator (splitmix64): the same seed gives the same masks
 /// on every platform.
+///
+/// ```
+/// use videomae::masking::{MaskRng, TubeMask};
+/// use videomae::VideoMaeConfig;
+/// let tube = TubeMask::new(&VideoMaeConfig::base(), 0.9)?;
+/// let a = tube.sample(&mut MaskRng::seed(1));
+/// assert_eq!(a, tube.sample(&mut MaskRng::seed(1))); // same seed, same mask
+/// let mut rng = MaskRng::seed(1);
+/// let (first, second) = (tube.sample(&mut rng), tube.sample(&mut rng));
+/// assert_eq!(first, a);
+/// assert_ne!(first, second); // the generator moves on
+/// # Ok::<(), videomae::masking::MaskError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct MaskRng(u64);
 
@@ -32,15 +52,43 @@ impl MaskRng {
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift, bias below 2^-32 for the
-    /// sizes used here).
-    fn below(&mut self, n: usize) -> usize {
+    /// sizes used here). The masks and the data loaders of the training
+    /// crates draw from this one generator, so a seed fixes a whole run.
+    ///
+    /// ```
+    /// use videomae::masking::MaskRng;
+    /// let mut rng = MaskRng::seed(5);
+    /// let draws: Vec<usize> = (0..1000).map(|_| rng.below(13)).collect();
+    /// assert!(draws.iter().all(|&d| d < 13));
+    /// assert_eq!(MaskRng::seed(5).below(13), draws[0]); // same seed, same draws
+    /// ```
+    pub fn below(&mut self, n: usize) -> usize {
         (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+
+    /// Uniform in `0..n` for any `n` (a 128-bit multiply-shift of a full
+    /// 64-bit draw, bias below 2^-64 x n): frame counts of long videos.
+    pub fn below_u64(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 }
 
 /// Encoder tube mask: one random spatial mask with `floor(ratio x cells)`
 /// masked cells, repeated on every temporal slice (VideoMAE's
 /// `TubeMaskingGenerator`; 176 of 196 cells at ratio 0.9).
+///
+/// ```
+/// use videomae::masking::{MaskRng, TubeMask};
+/// use videomae::VideoMaeConfig;
+/// // 2 temporal slices of 2 x 2 tokens.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, ..VideoMaeConfig::base() };
+/// let tube = TubeMask::new(&config, 0.5)?;
+/// assert_eq!(tube.masked_per_slice(), 2);
+/// let mask = tube.sample(&mut MaskRng::seed(0));
+/// assert_eq!(mask.len(), 8);
+/// assert_eq!(mask[..4], mask[4..]); // the same cells on every slice: tubes
+/// # Ok::<(), videomae::masking::MaskError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TubeMask {
     slices: usize,
@@ -90,6 +138,19 @@ impl TubeMask {
 /// a 4-cell queue with `4 x ratio` ones (`[1, 1, 0, 0]` at 0.5) and a random
 /// start; slice `t` reads the queue rolled by `start + t + 1`, as a 2 x 2
 /// unit tiled over the frame. `1` = not reconstructed.
+///
+/// ```
+/// use videomae::masking::RunningCellMask;
+/// use videomae::VideoMaeConfig;
+/// // 2 temporal slices of 2 x 2 tokens.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, ..VideoMaeConfig::base() };
+/// let cells = RunningCellMask::new(&config, 0.5)?;
+/// // Slice 0 reads the queue [1, 1, 0, 0] rolled by 1, slice 1 rolled by 2.
+/// let mask = cells.with_start(0);
+/// assert_eq!(mask, [true, false, false, true, false, false, true, true]);
+/// assert!(RunningCellMask::new(&config, 0.3).is_err()); // not a multiple of 1/4
+/// # Ok::<(), videomae::masking::MaskError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningCellMask {
     slices: usize,
@@ -146,6 +207,14 @@ impl RunningCellMask {
 /// Token indices the decoder reconstructs and the loss covers: masked for
 /// the encoder and kept by the decoder mask (V2), or every encoder-masked
 /// token when there is no decoder mask (v1).
+///
+/// ```
+/// use videomae::masking::target_positions;
+/// let encoder = [true, false, true, true]; // token 1 is visible
+/// assert_eq!(target_positions(&encoder, None), [0, 2, 3]); // v1: every masked token
+/// let decoder = [false, false, true, false]; // V2: token 2 is not reconstructed
+/// assert_eq!(target_positions(&encoder, Some(&decoder)), [0, 3]);
+/// ```
 pub fn target_positions(encoder_mask: &[bool], decoder_mask: Option<&[bool]>) -> Vec<usize> {
     (0..encoder_mask.len())
         .filter(|&i| encoder_mask[i] && decoder_mask.is_none_or(|d| !d[i]))

@@ -21,6 +21,22 @@ use crate::pos::sinusoid_table;
 
 /// Multi-head self-attention with one fused qkv projection (no bias) and
 /// learned q and v biases: the key bias is zero, as in the reference.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::{model::Encoder, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let encoder = Encoder::<Flex>::init(&config, &device);
+/// let attn = &encoder.blocks[0].attn;
+/// assert_eq!(attn.qkv.weight.dims(), [48, 144]); // [d, 3d]
+/// assert!(attn.q_bias.is_some() && attn.v_bias.is_some()); // `qkv_bias`
+/// let x = Tensor::<Flex, 3>::zeros([2, 8, 48], &device);
+/// assert_eq!(attn.forward(x, None).dims(), [2, 8, 48]);
+/// ```
 #[derive(Module, Debug)]
 pub struct Attention<B: Backend> {
     /// Fused q, k, v projection, `[d, 3d]` (Burn's `[in, out]` layout).
@@ -89,6 +105,22 @@ impl<B: Backend> Attention<B> {
 /// branch is dropped per sample (and the kept ones scaled by
 /// `1 / (1 - rate)`) when the backend records gradients (training), as
 /// timm's `DropPath`; inference is deterministic.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::{Distribution, Tensor}};
+/// use videomae::{model::Encoder, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let encoder = Encoder::<Flex>::init(&config, &device);
+/// let block = &encoder.blocks[0];
+/// assert_eq!(block.fc1.weight.dims(), [48, 96]); // [d, intermediate_size]
+/// assert_eq!(block.drop_path_rate(), 0.0);
+/// let x = Tensor::<Flex, 3>::random([1, 8, 48], Distribution::Default, &device);
+/// assert_eq!(block.forward(x, None).dims(), [1, 8, 48]);
+/// ```
 #[derive(Module, Debug)]
 pub struct Block<B: Backend> {
     /// Norm before attention.
@@ -153,6 +185,22 @@ impl<B: Backend> Block<B> {
 }
 
 /// The encoder: tubelet embedding, fixed positions, blocks.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::{model::Encoder, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let encoder = Encoder::<Flex>::init(&config, &device);
+/// assert_eq!(encoder.num_tokens(), 8); // 2 slices x 2 x 2 patches
+/// let states = encoder.hidden_states(Tensor::zeros([1, 4, 3, 32, 32], &device));
+/// assert_eq!(states.len(), 2); // the embeddings, then 1 block
+/// assert_eq!(states[1].dims(), [1, 8, 48]);
+/// assert!(encoder.check_pixels([1, 4, 3, 64, 64]).is_err());
+/// ```
 #[derive(Module, Debug)]
 pub struct Encoder<B: Backend> {
     /// Tubelet embedding: Conv3d `channels -> d`, kernel = stride =
@@ -314,6 +362,19 @@ impl<B: Backend> Encoder<B> {
 /// `(batch, tokens, channels x tubelet x patch x patch)`, tokens in
 /// `(t, h, w)` order, each tubelet's values in `(channel, t, y, x)` order
 /// (the Conv3d weight's).
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::{Tensor, TensorData}};
+/// use videomae::model::patchify;
+/// // One clip: 2 frames, 1 channel, 4 x 4 pixels numbered 0..32.
+/// let values: Vec<f32> = (0..32).map(|v| v as f32).collect();
+/// let data = TensorData::new(values, [1, 2, 1, 4, 4]);
+/// let pixels = Tensor::<Flex, 5>::from_data(data, &Default::default());
+/// let patches = patchify(pixels, 2, 2);
+/// assert_eq!(patches.dims(), [1, 4, 8]); // 4 tubelets of 2 x 2 x 2 values
+/// let first: Vec<f32> = patches.narrow(1, 0, 1).into_data().convert::<f32>().to_vec().unwrap();
+/// assert_eq!(first, [0.0, 1.0, 4.0, 5.0, 16.0, 17.0, 20.0, 21.0]); // frame 0, then frame 1
+/// ```
 pub fn patchify<B: Backend>(pixels: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
     let [b, f, c, h, w] = pixels.dims();
     let (t, gh, gw) = (f / tubelet, h / patch, w / patch);
@@ -324,6 +385,21 @@ pub fn patchify<B: Backend>(pixels: Tensor<B, 5>, tubelet: usize, patch: usize) 
 }
 
 /// `VideoMAEForVideoClassification`: encoder, pooling, norm, head.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::{model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let (config, device) = (config.with_labels(3), Default::default());
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// assert!(model.uses_mean_pooling());
+/// let logits = model.try_forward(Tensor::zeros([1, 4, 3, 32, 32], &device))?;
+/// assert_eq!(logits.dims(), [1, 3]);
+/// # Ok::<(), videomae::input::InputError>(())
+/// ```
 #[derive(Module, Debug)]
 pub struct VideoMaeClassifier<B: Backend> {
     /// The encoder.
@@ -356,8 +432,38 @@ impl<B: Backend> VideoMaeClassifier<B> {
         }
     }
 
-    /// Pooled features `(batch, d)` from the last hidden state.
-    pub fn forward_features(&self, last_hidden: Tensor<B, 3>) -> Tensor<B, 2> {
+    /// Pooled features `(batch, d)` from pixels `(batch, frames, channels,
+    /// height, width)`: the encoder, then the pooling and norm before the
+    /// head (timm's and the VideoMAE reference's meaning of the name).
+    /// [`VideoMaeClassifier::forward_head`] maps them to logits.
+    ///
+    /// ```
+    /// use videomae::burn::backend::Flex;
+    /// use videomae::burn::tensor::Tensor;
+    /// use videomae::{VideoMaeConfig, model::VideoMaeClassifier};
+    /// // A tiny ViT so the example runs in milliseconds on the CPU.
+    /// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+    ///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+    ///     ..VideoMaeConfig::small() }.with_labels(3);
+    /// let model = VideoMaeClassifier::<Flex>::init(&config, &Default::default());
+    /// let [t, c, s] = [config.num_frames, config.num_channels, config.image_size];
+    /// let pixels = Tensor::zeros([2, t, c, s, s], &Default::default());
+    /// let features = model.forward_features(pixels);
+    /// assert_eq!(features.dims(), [2, config.hidden_size]);
+    /// assert_eq!(model.forward_head(features).dims(), [2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the pixels do not fit the model (see
+    /// [`VideoMaeClassifier::try_forward`]).
+    pub fn forward_features(&self, pixels: Tensor<B, 5>) -> Tensor<B, 2> {
+        self.pool(self.encoder.forward_tokens(self.encoder.embed(pixels)))
+    }
+
+    /// Pooled features `(batch, d)` from the encoder's last hidden state
+    /// `(batch, tokens, d)`: the mean of all tokens then `fc_norm`, or token
+    /// 0 through the final norm.
+    pub fn pool(&self, last_hidden: Tensor<B, 3>) -> Tensor<B, 2> {
         let [b, _, d] = last_hidden.dims();
         if self.mean_pooling {
             self.norm.forward(last_hidden.mean_dim(1).reshape([b, d]))
@@ -385,8 +491,7 @@ impl<B: Backend> VideoMaeClassifier<B> {
     /// If the pixels do not fit the model; [`VideoMaeClassifier::try_forward`]
     /// returns that as an error.
     pub fn forward(&self, pixels: Tensor<B, 5>) -> Tensor<B, 2> {
-        let last = self.encoder.forward_tokens(self.encoder.embed(pixels));
-        self.forward_head(self.forward_features(last))
+        self.forward_head(self.forward_features(pixels))
     }
 
     /// [`VideoMaeClassifier::forward`], with pixels that do not fit the

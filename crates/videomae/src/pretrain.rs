@@ -48,6 +48,18 @@ use crate::target::patch_target;
 
 /// The tokens each clip of a batch shows the encoder and asks the decoder
 /// to reconstruct, as ascending token indices.
+///
+/// ```
+/// use videomae::pretrain::PretrainMasks;
+/// let encoder = vec![vec![true, false, true, true], vec![false, true, true, true]];
+/// let masks = PretrainMasks::dual(&encoder, None)?;
+/// assert_eq!(masks.visible(), [vec![1], vec![0]]);
+/// assert_eq!(masks.decode(), [vec![0, 2, 3], vec![1, 2, 3]]); // v1: every hidden token
+/// assert_eq!(masks.tokens(), 4);
+/// // Every clip must show the encoder as many tokens.
+/// assert!(PretrainMasks::dual(&[vec![true, false], vec![false, false]], None).is_err());
+/// # Ok::<(), videomae::masking::MaskError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PretrainMasks {
     visible: Vec<Vec<usize>>,
@@ -128,6 +140,28 @@ impl PretrainMasks {
 }
 
 /// The output of [`VideoMaePretraining::forward`].
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::pretrain::{PretrainMasks, VideoMaePretraining};
+/// use videomae::VideoMaeConfig;
+/// // A tiny ViT and decoder, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     decoder_hidden_size: 24, decoder_num_hidden_layers: 1,
+///     decoder_num_attention_heads: 2, decoder_intermediate_size: 48,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let model = VideoMaePretraining::<Flex>::init(&config, &device);
+/// // 8 tokens: the first 4 hidden from the encoder and reconstructed (v1).
+/// let masks = PretrainMasks::dual(&[(0..8).map(|i| i < 4).collect()], None)?;
+/// let out = model.forward(Tensor::zeros([1, 4, 3, 32, 32], &device), &masks);
+/// assert_eq!(out.logits().dims(), [1, 4, 1536]); // 3 x 2 x 16 x 16 values per token
+/// assert_eq!(out.patches.dims(), [1, 8, 1536]);
+/// let valid: Vec<f32> = out.valid.into_data().convert::<f32>().to_vec().unwrap();
+/// assert_eq!(valid, [1.0; 4]); // no padding in a batch of one clip
+/// # Ok::<(), videomae::masking::MaskError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PretrainOutput<B: Backend> {
     /// Predictions `(batch, reconstructed, 3, t x p^2)`: channel-major, the
@@ -156,6 +190,22 @@ impl<B: Backend> PretrainOutput<B> {
 }
 
 /// The pretraining decoder: blocks, norm, head.
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::pretrain::VideoMaePretraining;
+/// use videomae::VideoMaeConfig;
+/// // A tiny ViT and decoder, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     decoder_hidden_size: 24, decoder_num_hidden_layers: 1,
+///     decoder_num_attention_heads: 2, decoder_intermediate_size: 48,
+///     ..VideoMaeConfig::small() };
+/// let model = VideoMaePretraining::<Flex>::init(&config, &Default::default());
+/// let decoder = &model.decoder;
+/// assert_eq!(decoder.blocks.len(), 1);
+/// assert_eq!(decoder.head.weight.dims(), [24, 1536]); // decoder width -> patch values
+/// ```
 #[derive(Module, Debug)]
 pub struct Decoder<B: Backend> {
     /// Blocks at decoder width.
@@ -168,6 +218,26 @@ pub struct Decoder<B: Backend> {
 
 /// `VideoMAEForPreTraining`: encoder, `encoder_to_decoder`, mask token,
 /// decoder.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::{Distribution, Tensor}};
+/// use videomae::pretrain::{PretrainMasks, VideoMaePretraining};
+/// use videomae::VideoMaeConfig;
+/// // A tiny ViT and decoder, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     decoder_hidden_size: 24, decoder_num_hidden_layers: 1,
+///     decoder_num_attention_heads: 2, decoder_intermediate_size: 48,
+///     ..VideoMaeConfig::small() };
+/// let device = Default::default();
+/// let model = VideoMaePretraining::<Flex>::init(&config, &device);
+/// let masks = PretrainMasks::dual(&[(0..8).map(|i| i < 4).collect()], None)?;
+/// let pixels = Tensor::<Flex, 5>::random([1, 4, 3, 32, 32], Distribution::Default, &device);
+/// assert_eq!(model.encode(pixels.clone(), &masks).dims(), [1, 4, 48]); // visible tokens only
+/// let loss = model.loss(&model.try_forward(pixels, &masks)?);
+/// assert!(loss.into_scalar() > 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Module, Debug)]
 pub struct VideoMaePretraining<B: Backend> {
     /// The encoder (sees visible tokens only).

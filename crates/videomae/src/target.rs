@@ -25,6 +25,18 @@ pub const IMAGENET_STD: [f64; 3] = [0.229, 0.224, 0.225];
 /// # Panics
 /// If `pixels.len()` is not `batch` clips of the config's size, or the
 /// config has other than 3 channels (the ImageNet statistics are RGB).
+///
+/// ```
+/// use videomae::target::{pixel_target, IMAGENET_MEAN};
+/// use videomae::VideoMaeConfig;
+/// let config = VideoMaeConfig {
+///     image_size: 32, num_frames: 2, norm_pix_loss: false, ..VideoMaeConfig::base()
+/// };
+/// let pixels = vec![0.0; 2 * 3 * 32 * 32]; // one clip of ImageNet-normalised zeros
+/// let target = pixel_target(&pixels, 1, &config);
+/// assert_eq!(target.len(), config.num_tokens() * config.patch_values()); // 4 x 1536
+/// assert_eq!(target[..3], IMAGENET_MEAN.map(|m| m as f32)); // un-normalised, channel fastest
+/// ```
 pub fn pixel_target(pixels: &[f32], batch: usize, config: &VideoMaeConfig) -> Vec<f32> {
     let (t, c, s) = (config.num_frames, config.num_channels, config.image_size);
     let (tu, p, g) = (config.tubelet_size, config.patch_size, config.grid_size());
@@ -88,6 +100,19 @@ pub fn pixel_target(pixels: &[f32], batch: usize, config: &VideoMaeConfig) -> Ve
 /// run over the contiguous last axis; the un-normalisation `x * s + m` is
 /// folded into the statistics (`(x - mean) / (std + 1e-6 / s)` is the same
 /// value), so no pass over all pixels is spent on it.
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::Tensor};
+/// use videomae::target::{patch_target, IMAGENET_MEAN};
+/// let patches = Tensor::<Flex, 3>::zeros([1, 4, 1536], &Default::default());
+/// let target = patch_target(patches.clone(), false);
+/// assert_eq!(target.dims(), [1, 4, 3, 512]); // channel-major
+/// let first = target.narrow(1, 0, 1).narrow(3, 0, 1).into_data().convert::<f32>();
+/// assert_eq!(first.to_vec::<f32>().unwrap(), IMAGENET_MEAN.map(|m| m as f32));
+/// // Normalised per token and channel, a constant patch becomes zeros.
+/// let normed: f32 = patch_target(patches, true).abs().sum().into_scalar();
+/// assert_eq!(normed, 0.0);
+/// ```
 pub fn patch_target<B: Backend>(patches: Tensor<B, 3>, norm_pix: bool) -> Tensor<B, 4> {
     let [b, n, k] = patches.dims();
     let x = patches.detach().reshape([b, n, 3, k / 3]);
@@ -112,6 +137,14 @@ pub fn patch_target<B: Backend>(patches: Tensor<B, 3>, norm_pix: bool) -> Tensor
 ///
 /// # Panics
 /// If the lengths do not match, or there are no clips or no tokens.
+///
+/// ```
+/// use videomae::target::masked_mse;
+/// // One clip of 3 tokens with 2 values each; the loss covers tokens 0 and 2.
+/// let target = [1.0, 1.0, 5.0, 5.0, 3.0, 3.0];
+/// let pred = [1.0, 1.0, 2.0, 4.0]; // predictions for tokens 0 and 2
+/// assert_eq!(masked_mse(&pred, &target, &[vec![0, 2]], 3), 0.5); // (0 + 0 + 1 + 1) / 4
+/// ```
 pub fn masked_mse(pred: &[f32], target: &[f32], positions: &[Vec<usize>], tokens: usize) -> f64 {
     let batch = positions.len();
     assert!(

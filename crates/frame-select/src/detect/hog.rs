@@ -50,6 +50,16 @@ const DESCRIPTOR: usize = BLOCKS_X * BLOCKS_Y * BLOCK_HIST;
 
 /// Settings of [`HogPeopleDetector`]; defaults are OpenCV's
 /// `detectMultiScale` defaults.
+///
+/// ```
+/// use frame_select::detect::hog::HogConfig;
+/// // Shrink wide frames to 640 px before scanning, for speed.
+/// let mut config = HogConfig { max_width: Some(640), ..HogConfig::default() };
+/// assert_eq!(config.scale, 1.05);
+/// assert!(config.validate().is_ok());
+/// config.max_width = Some(32); // narrower than the 64 px window
+/// assert!(config.validate().unwrap_err().starts_with("max_width"));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HogConfig {
@@ -115,6 +125,21 @@ impl Default for HogConfig {
 type PixelVotes = [(usize, f32); 4];
 
 /// OpenCV's default people detector as a [`PersonDetector`].
+///
+/// ```
+/// use frame_select::detect::hog::HogPeopleDetector;
+/// use frame_select::detect::PersonDetector;
+/// use frame_select::ndarray::Array3;
+/// let detector = HogPeopleDetector::default();
+/// assert_eq!(detector.name(), "hog");
+/// // A flat grey frame has no gradients, so no window passes the SVM.
+/// let frame = Array3::from_elem((160, 96, 3), 128u8);
+/// assert!(detector.detect(frame.view())?.is_empty());
+/// // One 128x64 window has a 3780-value descriptor.
+/// let window = Array3::from_elem((128, 64, 3), 0u8);
+/// assert_eq!(detector.descriptor(window.view())?.len(), 3780);
+/// # Ok::<(), frame_select::detect::DetectError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct HogPeopleDetector {
     config: HogConfig,

@@ -18,6 +18,15 @@ use ndarray::ArrayView3;
 /// One detected person, in pixel coordinates of the frame given to
 /// [`PersonDetector::detect`] (x to the right, y down, `x0 <= x1`,
 /// `y0 <= y1`).
+///
+/// ```
+/// use frame_select::detect::Detection;
+/// let a = Detection { x0: 0.0, y0: 0.0, x1: 10.0, y1: 10.0, score: 0.9 };
+/// let b = Detection { x0: 5.0, y0: 0.0, x1: 15.0, y1: 10.0, score: 0.8 };
+/// assert_eq!(a.area(), 100.0);
+/// // Overlap 50, union 150.
+/// assert!((a.iou(&b) - 1.0 / 3.0).abs() < 1e-6);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Detection {
     /// Left edge.
@@ -50,6 +59,19 @@ impl Detection {
 }
 
 /// Why a detector could not run.
+///
+/// ```
+/// use frame_select::detect::DetectError;
+/// use frame_select::detect::hog::{HogConfig, HogPeopleDetector};
+/// use frame_select::ndarray::Array3;
+/// let bad = HogConfig { scale: 0.5, ..HogConfig::default() };
+/// let err = HogPeopleDetector::try_new(bad).unwrap_err();
+/// assert!(matches!(err, DetectError::Config(ref msg) if msg.starts_with("scale")));
+/// let detector = HogPeopleDetector::default();
+/// let grey = Array3::<u8>::zeros((200, 100, 1)); // one channel, not RGB
+/// let err = frame_select::detect::PersonDetector::detect(&detector, grey.view()).unwrap_err();
+/// assert!(matches!(err, DetectError::BadFrame { ref shape, .. } if shape == &[200, 100, 1]));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     /// The frame is not `height x width x 3` RGB, or is too small for the
@@ -88,6 +110,32 @@ pub enum DetectError {
 /// Frames are `height x width x 3` `u8` arrays in RGB order, as
 /// [`crate::video`] decodes them. Implementations must be usable from
 /// several threads at once (the pipeline runs videos in parallel).
+///
+/// A detector of your own plugs in the same way (here: any frame brighter
+/// than mid-grey is one person filling it):
+///
+/// ```
+/// use frame_select::detect::{DetectError, Detection, PersonDetector};
+/// use frame_select::ndarray::{Array3, ArrayView3};
+///
+/// struct Bright;
+/// impl PersonDetector for Bright {
+///     fn name(&self) -> &str { "bright" }
+///     fn detect(&self, frame: ArrayView3<'_, u8>) -> Result<Vec<Detection>, DetectError> {
+///         let (h, w, _) = frame.dim();
+///         let mean = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / frame.len().max(1) as f64;
+///         Ok(if mean > 128.0 {
+///             vec![Detection { x0: 0.0, y0: 0.0, x1: w as f32, y1: h as f32, score: 1.0 }]
+///         } else {
+///             vec![]
+///         })
+///     }
+/// }
+/// let found = Bright.detect(Array3::from_elem((32, 32, 3), 200u8).view())?;
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].area(), 1024.0);
+/// # Ok::<(), DetectError>(())
+/// ```
 pub trait PersonDetector: Send + Sync {
     /// Short name for reports and sidecars (`"hog"`, `"yolov8n"`, ...).
     fn name(&self) -> &str;
@@ -98,6 +146,16 @@ pub trait PersonDetector: Send + Sync {
 
 /// Builds the person detector a [`crate::select::SelectionConfig`] asks for
 /// (`None` when detection is off).
+///
+/// ```
+/// use frame_select::detect::from_config;
+/// use frame_select::select::{PersonDetectorKind, SelectionConfig};
+/// let config = SelectionConfig::default();
+/// assert_eq!(from_config(&config)?.expect("detection is on").name(), "hog");
+/// let off = SelectionConfig { person_detector: PersonDetectorKind::None, ..config };
+/// assert!(from_config(&off)?.is_none());
+/// # Ok::<(), frame_select::detect::DetectError>(())
+/// ```
 pub fn from_config(
     config: &crate::select::SelectionConfig,
 ) -> Result<Option<std::sync::Arc<dyn PersonDetector>>, DetectError> {

@@ -10,6 +10,15 @@ use super::content::{ComponentWeights, FrameScore, FrameScorer, MAX_SCORE, check
 use super::hsv::HsvPlanes;
 
 /// Settings of [`AdaptiveDetector`]; defaults are PySceneDetect's.
+///
+/// ```
+/// use frame_select::scene::AdaptiveConfig;
+/// let mut config = AdaptiveConfig { min_scene_len: 30, ..AdaptiveConfig::default() };
+/// assert_eq!(config.adaptive_threshold, 3.0);
+/// assert!(config.validate().is_ok());
+/// config.window_width = 0;
+/// assert!(config.validate().unwrap_err().starts_with("window_width"));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdaptiveConfig {
@@ -77,6 +86,20 @@ impl AdaptiveConfig {
 
 /// Streaming adaptive detector. Its decisions lag `window_width` frames
 /// behind the frame fed.
+///
+/// ```
+/// use frame_select::scene::{AdaptiveConfig, AdaptiveDetector, HsvPlanes};
+/// // Uniform grey frames of a given brightness.
+/// let grey = |v: u8| HsvPlanes { width: 2, height: 1, hue: vec![0; 2], sat: vec![0; 2], lum: vec![v; 2] };
+/// let mut detector = AdaptiveDetector::new(&AdaptiveConfig { luma_only: true, ..Default::default() });
+/// let mut cuts = Vec::new();
+/// // Slow brightening (one step per frame), then one jump of 100 at frame 30.
+/// for frame in 0..50u64 {
+///     let level = frame as u8 + if frame >= 30 { 100 } else { 0 };
+///     cuts.extend(detector.process(frame, grey(level)).cut);
+/// }
+/// assert_eq!(cuts, vec![30]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct AdaptiveDetector {
     config: AdaptiveConfig,
@@ -86,6 +109,18 @@ pub struct AdaptiveDetector {
 }
 
 /// What [`AdaptiveDetector::process`] found.
+///
+/// ```
+/// use frame_select::scene::{AdaptiveConfig, AdaptiveDetector, HsvPlanes};
+/// let black = HsvPlanes { width: 1, height: 1, hue: vec![0], sat: vec![0], lum: vec![0] };
+/// let mut detector = AdaptiveDetector::new(&AdaptiveConfig::default()); // window_width 2
+/// let steps: Vec<_> = (0..5u64).map(|f| detector.process(f, black.clone())).collect();
+/// assert_eq!(steps[0].score, None); // nothing to compare the first frame with
+/// assert_eq!(steps[3].ratio, None); // window not full yet
+/// // The fifth frame completes frame 2's window; nothing changed, ratio 0.
+/// assert_eq!(steps[4].ratio, Some((2, 0.0)));
+/// assert_eq!(steps[4].cut, None);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct AdaptiveStep {
     /// Score of the frame fed (`None` for the first frame).

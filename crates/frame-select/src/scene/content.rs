@@ -10,6 +10,15 @@ use super::hsv::{HsvPlanes, mean_pixel_distance};
 
 /// Weights of the score components (PySceneDetect's `Components`, without
 /// the edge component, whose default weight is 0).
+///
+/// ```
+/// use frame_select::scene::ComponentWeights;
+/// assert_eq!(ComponentWeights::default(), ComponentWeights::DEFAULT);
+/// let hue_heavy = ComponentWeights { delta_hue: 2.0, ..ComponentWeights::DEFAULT };
+/// assert!(hue_heavy.validate().is_ok());
+/// let none = ComponentWeights { delta_hue: 0.0, delta_sat: 0.0, delta_lum: 0.0 };
+/// assert!(none.validate().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentWeights {
     /// Weight of the hue difference.
@@ -43,6 +52,17 @@ impl Default for ComponentWeights {
 
 /// How the minimum scene length is enforced (PySceneDetect's
 /// `FlashFilter.Mode`).
+///
+/// ```
+/// use frame_select::scene::FilterMode;
+/// use frame_select::scene::content::FlashFilter;
+/// assert_eq!(serde_json::to_string(&FilterMode::Suppress).unwrap(), r#""suppress""#);
+/// // Suppress: score spikes closer than 3 frames to the last cut are dropped.
+/// let mut filter = FlashFilter::new(FilterMode::Suppress, 3);
+/// let above = [false, true, false, true, true, false, true];
+/// let cuts: Vec<u64> = (0..7u64).filter_map(|f| filter.filter(f, above[f as usize])).collect();
+/// assert_eq!(cuts, vec![3, 6]);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterMode {
@@ -55,6 +75,15 @@ pub enum FilterMode {
 }
 
 /// Settings of [`ContentDetector`]; defaults are PySceneDetect's.
+///
+/// ```
+/// use frame_select::scene::{ComponentWeights, ContentConfig};
+/// let config = ContentConfig { threshold: 20.0, luma_only: true, ..ContentConfig::default() };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.effective_weights(), ComponentWeights::LUMA_ONLY);
+/// let bad = ContentConfig { threshold: f64::NAN, ..ContentConfig::default() };
+/// assert!(bad.validate().unwrap_err().starts_with("threshold"));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContentConfig {
@@ -142,6 +171,17 @@ impl ContentConfig {
 }
 
 /// Per-frame score components (PySceneDetect's stats file columns).
+///
+/// ```
+/// use frame_select::scene::content::FrameScorer;
+/// use frame_select::scene::{ComponentWeights, HsvPlanes};
+/// let grey = |v: u8| HsvPlanes { width: 2, height: 1, hue: vec![0; 2], sat: vec![0; 2], lum: vec![v; 2] };
+/// let mut scorer = FrameScorer::new(ComponentWeights::DEFAULT);
+/// assert!(scorer.score(grey(0)).is_none());
+/// let score = scorer.score(grey(90)).unwrap();
+/// assert_eq!((score.delta_hue, score.delta_sat, score.delta_lum), (0.0, 0.0, 90.0));
+/// assert_eq!(score.content_val, 30.0); // (0 + 0 + 90) / 3 weights
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameScore {
     /// Weighted score compared with the threshold.
@@ -155,6 +195,17 @@ pub struct FrameScore {
 }
 
 /// Scores frames against their predecessor.
+///
+/// ```
+/// use frame_select::scene::content::FrameScorer;
+/// use frame_select::scene::{ComponentWeights, HsvPlanes};
+/// let grey = |w: usize, v: u8| HsvPlanes { width: w, height: 1, hue: vec![0; w], sat: vec![0; w], lum: vec![v; w] };
+/// let mut scorer = FrameScorer::new(ComponentWeights::LUMA_ONLY);
+/// assert_eq!(scorer.score(grey(2, 10)), None);
+/// assert_eq!(scorer.score(grey(2, 50)).map(|s| s.content_val), Some(40.0));
+/// // A frame of another size starts over.
+/// assert_eq!(scorer.score(grey(4, 50)), None);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct FrameScorer {
     weights: ComponentWeights,
@@ -212,6 +263,17 @@ impl FrameScorer {
 
 /// PySceneDetect's `FlashFilter`: turns "score above threshold" events into
 /// cuts that respect the minimum scene length.
+///
+/// ```
+/// use frame_select::scene::FilterMode;
+/// use frame_select::scene::content::FlashFilter;
+/// let mut filter = FlashFilter::new(FilterMode::Suppress, 10);
+/// assert_eq!(filter.filter(0, false), None);
+/// assert_eq!(filter.filter(4, true), None); // 4 frames after the start: too soon
+/// assert_eq!(filter.filter(12, true), Some(12));
+/// // Length 0 disables the filter: every frame above the threshold is a cut.
+/// assert_eq!(FlashFilter::new(FilterMode::Merge, 0).filter(1, true), Some(1));
+/// ```
 #[derive(Debug, Clone)]
 pub struct FlashFilter {
     mode: FilterMode,
@@ -285,6 +347,21 @@ impl FlashFilter {
 }
 
 /// Streaming content detector: feed frames in order, collect cuts.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::scene::{ContentConfig, ContentDetector, HsvPlanes};
+/// let mut detector = ContentDetector::new(&ContentConfig::default());
+/// let mut cuts = Vec::new();
+/// for frame in 0..40u64 {
+///     // Black until frame 20, white after: one hard cut.
+///     let value = if frame < 20 { 0 } else { 255 };
+///     let rgb = Array3::from_elem((8, 8, 3), value);
+///     let (_score, cut) = detector.process(frame, HsvPlanes::from_rgb(rgb.view()));
+///     cuts.extend(cut);
+/// }
+/// assert_eq!(cuts, vec![20]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct ContentDetector {
     threshold: f64,

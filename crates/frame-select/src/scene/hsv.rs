@@ -30,6 +30,18 @@ fn tables() -> &'static Tables {
 
 /// Hue, saturation and value planes of a frame, each `height * width`
 /// bytes, row-major.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::scene::HsvPlanes;
+/// // One red and one mid-grey pixel.
+/// let rgb = Array3::from_shape_vec((1, 2, 3), vec![255, 0, 0, 128, 128, 128]).unwrap();
+/// let planes = HsvPlanes::from_rgb(rgb.view());
+/// assert_eq!((planes.width, planes.height), (2, 1));
+/// assert_eq!(planes.hue, vec![0, 0]);
+/// assert_eq!(planes.sat, vec![255, 0]);
+/// assert_eq!(planes.lum, vec![255, 128]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HsvPlanes {
     /// Frame width.
@@ -45,6 +57,15 @@ pub struct HsvPlanes {
 }
 
 /// One pixel through OpenCV's `RGB2HSV_b` (`hrange` 180).
+///
+/// ```
+/// use frame_select::scene::hsv::hsv_pixel;
+/// // Hue on OpenCV's 0..180 scale: red 0, green 60, blue 120.
+/// assert_eq!(hsv_pixel(255, 0, 0), (0, 255, 255));
+/// assert_eq!(hsv_pixel(0, 255, 0), (60, 255, 255));
+/// assert_eq!(hsv_pixel(0, 0, 255), (120, 255, 255));
+/// assert_eq!(hsv_pixel(128, 128, 128), (0, 0, 128));
+/// ```
 #[inline]
 pub fn hsv_pixel(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
     let t = tables();
@@ -103,6 +124,13 @@ impl HsvPlanes {
 
 /// Mean absolute difference of two planes, as PySceneDetect's
 /// `_mean_pixel_distance` (sum of |a - b| over pixels / pixel count).
+///
+/// ```
+/// use frame_select::scene::hsv::mean_pixel_distance;
+/// // |0-5| + |10-10| + |20-0| = 25 over 3 pixels.
+/// assert_eq!(mean_pixel_distance(&[0, 10, 20], &[5, 10, 0]), 25.0 / 3.0);
+/// assert_eq!(mean_pixel_distance(&[], &[]), 0.0);
+/// ```
 pub fn mean_pixel_distance(a: &[u8], b: &[u8]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     if a.is_empty() {

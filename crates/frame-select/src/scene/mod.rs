@@ -18,6 +18,13 @@ pub use hsv::HsvPlanes;
 use crate::video::{Damage, DecodeOptions, VideoError, with_frame_stream};
 
 /// A scene: frames `[start, end)`.
+///
+/// ```
+/// use frame_select::scene::Scene;
+/// let scene = Scene { start: 30, end: 100 };
+/// assert_eq!(scene.len(), 70);
+/// assert!(Scene { start: 5, end: 5 }.is_empty());
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -44,6 +51,18 @@ impl Scene {
 /// `total_frames`; no cuts gives one scene (as PySceneDetect with
 /// `start_in_scene=True`). Cuts are sorted and deduplicated; cuts at 0 or at
 /// or past the end are ignored.
+///
+/// ```
+/// use frame_select::scene::{Scene, scenes_from_cuts};
+/// // Unsorted, repeated and out-of-range cuts are cleaned up.
+/// let scenes = scenes_from_cuts(&[7, 3, 3, 0, 12], 10);
+/// assert_eq!(scenes, vec![
+///     Scene { start: 0, end: 3 },
+///     Scene { start: 3, end: 7 },
+///     Scene { start: 7, end: 10 },
+/// ]);
+/// assert_eq!(scenes_from_cuts(&[], 10), vec![Scene { start: 0, end: 10 }]);
+/// ```
 pub fn scenes_from_cuts(cuts: &[u64], total_frames: u64) -> Vec<Scene> {
     let mut cuts: Vec<u64> = cuts
         .iter()
@@ -68,6 +87,13 @@ pub fn scenes_from_cuts(cuts: &[u64], total_frames: u64) -> Vec<Scene> {
 }
 
 /// The longest scene (the first of equals), if any.
+///
+/// ```
+/// use frame_select::scene::{Scene, longest_scene, scenes_from_cuts};
+/// let scenes = scenes_from_cuts(&[4, 9], 12); // 0..4, 4..9, 9..12
+/// assert_eq!(longest_scene(&scenes), Some(Scene { start: 4, end: 9 }));
+/// assert_eq!(longest_scene(&[]), None);
+/// ```
 pub fn longest_scene(scenes: &[Scene]) -> Option<Scene> {
     scenes
         .iter()
@@ -76,6 +102,18 @@ pub fn longest_scene(scenes: &[Scene]) -> Option<Scene> {
 }
 
 /// Which detector to run.
+///
+/// ```
+/// use frame_select::scene::{AdaptiveConfig, ContentConfig, DetectorConfig};
+/// assert!(matches!(DetectorConfig::default(), DetectorConfig::Content(_)));
+/// let adaptive = DetectorConfig::Adaptive(AdaptiveConfig { window_width: 3, ..Default::default() });
+/// assert!(adaptive.validate().is_ok());
+/// let bad = DetectorConfig::Content(ContentConfig { threshold: 0.0, ..Default::default() });
+/// assert!(bad.validate().unwrap_err().starts_with("content.threshold"));
+/// // Serialised with a `kind` tag, as in a saved selection config.
+/// let json = serde_json::to_string(&adaptive).unwrap();
+/// assert!(json.starts_with(r#"{"kind":"adaptive""#));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DetectorConfig {
@@ -196,6 +234,18 @@ impl ShotDetector {
 }
 
 /// Result of [`detect_scenes`].
+///
+/// ```no_run
+/// use frame_select::scene::{DetectorConfig, detect_scenes};
+/// let found = detect_scenes("clip.mp4", &DetectorConfig::default())?;
+/// // Scenes cover every frame, each cut starting one.
+/// assert_eq!(found.scenes.len(), found.cuts.len() + 1);
+/// assert_eq!(found.scenes.last().map(|s| s.end), Some(found.frames));
+/// if found.damage.damaged {
+///     eprintln!("only part of the file decoded: {}", found.damage.summary());
+/// }
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SceneDetection {
     /// End of the last scene: the last frame's position + 1 (frames are
@@ -220,6 +270,20 @@ pub struct SceneDetection {
 /// that ends early without an error (a truncated MP4) gives the scenes of
 /// what was decoded, with [`SceneDetection::damage`] saying so. An invalid
 /// `config` is a [`VideoError::BadRequest`] naming the field.
+///
+/// With a real file it returns the cuts and scenes (see
+/// [`SceneDetection`]); a bad config or an unreadable file is a typed error:
+///
+/// ```
+/// use frame_select::scene::{ContentConfig, DetectorConfig, detect_scenes};
+/// use frame_select::video::VideoError;
+/// let bad = DetectorConfig::Content(ContentConfig { threshold: 300.0, ..Default::default() });
+/// let err = detect_scenes("clip.mp4", &bad).unwrap_err();
+/// assert!(matches!(err, VideoError::BadRequest { .. }));
+/// let missing = std::env::temp_dir().join("frame-select-doc-no-such-video.mp4");
+/// let err = detect_scenes(&missing, &DetectorConfig::default()).unwrap_err();
+/// assert!(matches!(err, VideoError::Io { .. }));
+/// ```
 pub fn detect_scenes(
     path: impl AsRef<Path>,
     config: &DetectorConfig,

@@ -13,6 +13,13 @@ pub const EFFECTIVE_WIDTH: u32 = 256;
 /// at most 256 pixels, else scaled by `max(width, height) / 256` with each
 /// side rounded half-to-even (`compute_downscale_factor` and the
 /// `cv2.resize` call of `SceneManager`).
+///
+/// ```
+/// use frame_select::scene::resize::detection_size;
+/// assert_eq!(detection_size(1280, 720), (256, 144));
+/// assert_eq!(detection_size(720, 1280), (144, 256)); // portrait: the larger side
+/// assert_eq!(detection_size(200, 100), (200, 100)); // small frames stay
+/// ```
 pub fn detection_size(width: u32, height: u32) -> (u32, u32) {
     let largest = width.max(height);
     if largest <= EFFECTIVE_WIDTH {
@@ -25,6 +32,18 @@ pub fn detection_size(width: u32, height: u32) -> (u32, u32) {
 
 /// A [`LinearResizer`] kept for the next frame and rebuilt only when the
 /// frame or target size changes.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::scene::resize::ResizerCache;
+/// let mut cache = ResizerCache::default();
+/// let frame = Array3::from_elem((720, 1280, 3), 50u8);
+/// let small = cache.to_detection_size(frame.view()).expect("shrunk");
+/// assert_eq!(small.dim(), (144, 256, 3));
+/// assert!(small.iter().all(|&v| v == 50)); // a flat frame stays flat
+/// // Already at the target size: nothing to do.
+/// assert!(cache.resize(small.view(), (256, 144)).is_none());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ResizerCache {
     resizer: Option<LinearResizer>,
@@ -97,6 +116,16 @@ fn axis(src: usize, dst: usize, clamp_in_table: bool) -> Vec<(usize, i32, i32)> 
 }
 
 /// A reusable resizer from one frame size to another.
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::scene::resize::LinearResizer;
+/// // Exact halving averages each 2x2 block (OpenCV's fast path): 0, 10, 20, 30 -> 15.
+/// let src = Array3::from_shape_fn((2, 2, 3), |(y, x, _)| (y * 20 + x * 10) as u8);
+/// let resizer = LinearResizer::new(2, 2, 1, 1);
+/// assert!(resizer.matches(2, 2, (1, 1)));
+/// assert_eq!(resizer.resize(src.view()).into_raw_vec_and_offset().0, vec![15, 15, 15]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct LinearResizer {
     src: (usize, usize),

@@ -14,6 +14,17 @@ use crate::scene::{Scene, ShotDetector, scenes_from_cuts};
 use crate::video::{Damage, DecodeOptions, FrameStream, VideoError, VideoInfo, with_frame_stream};
 
 /// What the pass measured on one sampled frame.
+///
+/// ```no_run
+/// use frame_select::select::{SelectionConfig, analyze::analyze_video};
+/// let analysis = analyze_video("walk.mp4".as_ref(), &SelectionConfig::default(), 0)?;
+/// // Samples every `sample_every_s` (0.5 s), in order.
+/// let first = &analysis.samples[0];
+/// assert_eq!(first.index, 0);
+/// assert!(first.persons.is_none()); // detection runs later, on the clip's samples
+/// println!("sharpness {:.1}, pHash {:016x}", first.quality.sharpness, first.phash);
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleRecord {
     /// Frame position (presentation-time frame number).
@@ -34,6 +45,17 @@ pub struct SampleRecord {
 }
 
 /// Everything the pass learnt about a video.
+///
+/// ```no_run
+/// use frame_select::select::{SelectionConfig, analyze::analyze_video};
+/// let analysis = analyze_video("walk.mp4".as_ref(), &SelectionConfig::default(), 0)?;
+/// assert_eq!(analysis.scenes.len(), analysis.cuts.len() + 1);
+/// assert_eq!(analysis.samples.len(), analysis.sample_pixels.len());
+/// if let Some(err) = &analysis.decode_error {
+///     eprintln!("analysed the first {} frames only: {err}", analysis.decoded);
+/// }
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 #[derive(Debug)]
 pub struct VideoAnalysis {
     /// Stream facts.
@@ -66,6 +88,18 @@ pub struct VideoAnalysis {
 
 /// Decodes `path` once and measures it. Fails only if the file cannot be
 /// opened at all; a stream that breaks part way is analysed up to the break.
+///
+/// A file that cannot be opened is an error (one that breaks part way is
+/// analysed up to the break, see [`VideoAnalysis::decode_error`]):
+///
+/// ```
+/// use frame_select::select::{SelectionConfig, analyze::analyze_video};
+/// use frame_select::video::VideoError;
+/// let missing = std::env::temp_dir().join("frame-select-doc-missing-video.mp4");
+/// let err = analyze_video(&missing, &SelectionConfig::default(), 0).unwrap_err();
+/// assert!(matches!(err, VideoError::Io { .. }));
+/// assert_eq!(err.path(), missing);
+/// ```
 pub fn analyze_video(
     path: &Path,
     config: &SelectionConfig,

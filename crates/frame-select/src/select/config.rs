@@ -8,6 +8,15 @@ use crate::scene::DetectorConfig;
 use crate::video::ClipMethod;
 
 /// Which person detector the selection runs.
+///
+/// ```
+/// use frame_select::select::{PersonDetectorKind, SelectionConfig};
+/// assert_eq!(PersonDetectorKind::default(), PersonDetectorKind::Hog);
+/// // YOLOv8 needs its weights named in the same config.
+/// let config = SelectionConfig { person_detector: PersonDetectorKind::Yolov8, ..Default::default() };
+/// assert_eq!(config.validate().unwrap_err(), "person_detector = yolov8 needs yolo_weights");
+/// assert_eq!(serde_json::to_string(&PersonDetectorKind::None).unwrap(), r#""none""#);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonDetectorKind {
@@ -23,6 +32,18 @@ pub enum PersonDetectorKind {
 
 /// Settings of the selection stage. Serialisable, and written next to the
 /// report of every run so a result says how it was produced.
+///
+/// ```
+/// use frame_select::select::SelectionConfig;
+/// let mut config = SelectionConfig { clip_max_s: 5.0, write_clips: false, ..Default::default() };
+/// assert_eq!(config.clip_min_s, 2.0);
+/// assert!(config.validate().is_ok());
+/// config.clip_max_s = 1.0; // shorter than clip_min_s
+/// assert!(config.validate().unwrap_err().starts_with("clip_max_s"));
+/// // Saved configs leave out what they do not change.
+/// let read: SelectionConfig = serde_json::from_str(r#"{"min_sharpness": 40.0}"#).unwrap();
+/// assert_eq!(read.min_sharpness, 40.0);
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelectionConfig {

@@ -6,6 +6,12 @@ use std::path::{Path, PathBuf};
 use super::SelectError;
 
 /// One video to select from.
+///
+/// ```
+/// use frame_select::select::{VideoInput, is_safe_id};
+/// let input = VideoInput { id: "walk_01".into(), path: "videos/walk_01.mp4".into() };
+/// assert!(is_safe_id(&input.id));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VideoInput {
     /// Id used for output file names and the report.
@@ -45,6 +51,15 @@ pub fn safe_id(id: &str) -> String {
 
 /// Whether `id` is usable as a clip file stem as it is: 1 to
 /// [`MAX_ID_CHARS`] characters from `[A-Za-z0-9_-]`.
+///
+/// ```
+/// use frame_select::select::{MAX_ID_CHARS, is_safe_id, safe_id};
+/// assert!(is_safe_id("dQw4w9WgXcQ"));
+/// assert!(!is_safe_id("../etc/passwd"));
+/// assert!(!is_safe_id(""));
+/// assert!(!is_safe_id(&"a".repeat(MAX_ID_CHARS + 1)));
+/// assert!(is_safe_id(&safe_id("a b.mp4")));
+/// ```
 pub fn is_safe_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_CHARS
@@ -140,6 +155,20 @@ pub(crate) fn id_problems(inputs: &[VideoInput]) -> (Vec<String>, usize) {
 
 /// Every video file under `dir` (recursively, sorted by path), with the
 /// file stem as id (made unique by a suffix).
+///
+/// ```
+/// use frame_select::select::inputs_from_dir;
+/// let dir = std::env::temp_dir().join(format!("frame-select-doc-dir-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("more"))?;
+/// for name in ["b.mp4", "more/a.MKV", "notes.txt"] {
+///     std::fs::write(dir.join(name), b"")?; // only the names matter here
+/// }
+/// let inputs = inputs_from_dir(&dir)?;
+/// let ids: Vec<&str> = inputs.iter().map(|i| i.id.as_str()).collect();
+/// assert_eq!(ids, ["b", "a"]); // sorted by path: b.mp4, then more/a.MKV
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn inputs_from_dir(dir: &Path) -> Result<Vec<VideoInput>, SelectError> {
     let mut inputs = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
@@ -175,6 +204,23 @@ pub fn inputs_from_dir(dir: &Path) -> Result<Vec<VideoInput>, SelectError> {
 /// The kept records of a curation-core `manifest.jsonl`: each line's `id`
 /// and `media_path` (relative paths are taken from the manifest's folder).
 /// Records without a media path are skipped and counted in the second value.
+///
+/// ```
+/// use frame_select::select::inputs_from_manifest;
+/// let dir = std::env::temp_dir().join(format!("frame-select-doc-manifest-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let manifest = dir.join("manifest.jsonl");
+/// std::fs::write(&manifest, concat!(
+///     r#"{"id": "v1", "media_path": "media/v1.mp4"}"#, "\n",
+///     r#"{"id": "v2"}"#, "\n", // not downloaded
+/// ))?;
+/// let (inputs, without_media) = inputs_from_manifest(&manifest)?;
+/// assert_eq!(inputs.len(), 1);
+/// assert_eq!(inputs[0].path, dir.join("media/v1.mp4")); // relative to the manifest
+/// assert_eq!(without_media, 1);
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn inputs_from_manifest(manifest: &Path) -> Result<(Vec<VideoInput>, usize), SelectError> {
     // A FIFO would block the read forever, a device never end.
     if let Ok(meta) = std::fs::metadata(manifest)

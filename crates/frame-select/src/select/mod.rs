@@ -102,6 +102,13 @@ impl std::fmt::Display for Reason {
 }
 
 /// A name that is no [`Reason`]'s.
+///
+/// ```
+/// use frame_select::select::{Reason, UnknownReason};
+/// let err = "too_dark".parse::<Reason>().unwrap_err();
+/// assert_eq!(err, UnknownReason("too_dark".into()));
+/// assert_eq!(err.to_string(), r#"unknown selection reason "too_dark""#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown selection reason {0:?}")]
 pub struct UnknownReason(pub String);

@@ -8,6 +8,33 @@ use crate::scene::{Scene, longest_scene};
 use crate::video::ClipMethod;
 
 /// The frames chosen for the clip.
+///
+/// ```
+/// # use frame_select::quality::{FrameQuality, QualityThresholds};
+/// # use frame_select::scene::Scene;
+/// # use frame_select::select::analyze::{SampleRecord, VideoAnalysis};
+/// # use frame_select::video::{Damage, VideoInfo};
+/// # // A hand-made analysis of a 10 fps, 100-frame video: scenes 0..30 and
+/// # // 30..100, keyframes at 0 and 40, sharp samples at frames 10, 50, 60, 70.
+/// # let info = VideoInfo { path: "v.mp4".into(), width: 64, height: 64, fps: 10.0,
+/// #     frame_count: Some(100), duration_s: Some(10.0), codec: "h264".into(),
+/// #     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0 };
+/// # let checker = frame_select::ndarray::Array2::from_shape_fn((8, 8), |(y, x)| if (x + y) % 2 == 0 { 60u8 } else { 190 });
+/// # let quality = FrameQuality::measure(checker.view(), &QualityThresholds::default());
+/// # let sample = |index: u64, persons: usize| SampleRecord { index, time_s: index as f64 / 10.0,
+/// #     quality, phash: 0, dhash: 0, motion: Some(5.0), persons: Some(persons) };
+/// # let analysis = VideoAnalysis { info, decoded: 100, frames: 100, cuts: vec![30],
+/// #     scenes: vec![Scene { start: 0, end: 30 }, Scene { start: 30, end: 100 }],
+/// #     keyframes: vec![0, 40],
+/// #     samples: vec![sample(10, 0), sample(50, 1), sample(60, 0), sample(70, 1)],
+/// #     sample_pixels: vec![], decode_error: None, failed_packets: 0, damage: Damage::default() };
+/// use frame_select::select::{SelectionConfig, plan::plan_clip};
+/// let plan = plan_clip(&analysis, &SelectionConfig::default()).unwrap();
+/// // The longest scene, 30..100, from its first keyframe on.
+/// assert_eq!(plan.scene, Scene { start: 30, end: 100 });
+/// assert_eq!((plan.start_frame, plan.end_frame), (40, 100));
+/// assert!(plan.starts_on_keyframe);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClipPlan {
     /// The scene the clip comes from (the longest).
@@ -24,6 +51,36 @@ pub struct ClipPlan {
 /// longer than `clip_max_s`, else a `clip_max_s` window. Windows prefer to
 /// start on a keyframe (so the clip can be stream-copied); without one in
 /// reach the window is centred in the scene.
+///
+/// ```
+/// # use frame_select::quality::{FrameQuality, QualityThresholds};
+/// # use frame_select::scene::Scene;
+/// # use frame_select::select::analyze::{SampleRecord, VideoAnalysis};
+/// # use frame_select::video::{Damage, VideoInfo};
+/// # // A hand-made analysis of a 10 fps, 100-frame video: scenes 0..30 and
+/// # // 30..100, keyframes at 0 and 40, sharp samples at frames 10, 50, 60, 70.
+/// # let info = VideoInfo { path: "v.mp4".into(), width: 64, height: 64, fps: 10.0,
+/// #     frame_count: Some(100), duration_s: Some(10.0), codec: "h264".into(),
+/// #     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0 };
+/// # let checker = frame_select::ndarray::Array2::from_shape_fn((8, 8), |(y, x)| if (x + y) % 2 == 0 { 60u8 } else { 190 });
+/// # let quality = FrameQuality::measure(checker.view(), &QualityThresholds::default());
+/// # let sample = |index: u64, persons: usize| SampleRecord { index, time_s: index as f64 / 10.0,
+/// #     quality, phash: 0, dhash: 0, motion: Some(5.0), persons: Some(persons) };
+/// # let analysis = VideoAnalysis { info, decoded: 100, frames: 100, cuts: vec![30],
+/// #     scenes: vec![Scene { start: 0, end: 30 }, Scene { start: 30, end: 100 }],
+/// #     keyframes: vec![0, 40],
+/// #     samples: vec![sample(10, 0), sample(50, 1), sample(60, 0), sample(70, 1)],
+/// #     sample_pixels: vec![], decode_error: None, failed_packets: 0, damage: Damage::default() };
+/// use frame_select::select::{Reason, SelectionConfig, plan::plan_clip};
+/// // 3 s at most (30 frames): a window starting on the keyframe at 40.
+/// let short = SelectionConfig { clip_max_s: 3.0, ..Default::default() };
+/// let plan = plan_clip(&analysis, &short).unwrap();
+/// assert_eq!((plan.start_frame, plan.end_frame), (40, 70));
+/// // Clips of 8 s at least: the 7 s scene is too short.
+/// let long = SelectionConfig { clip_min_s: 8.0, ..Default::default() };
+/// let (reason, _detail) = plan_clip(&analysis, &long).unwrap_err();
+/// assert_eq!(reason, Reason::SceneTooShort);
+/// ```
 pub fn plan_clip(
     analysis: &VideoAnalysis,
     config: &SelectionConfig,
@@ -99,6 +156,35 @@ pub fn plan_clip(
 }
 
 /// Measures of the planned clip, from the samples inside it.
+///
+/// ```
+/// # use frame_select::quality::{FrameQuality, QualityThresholds};
+/// # use frame_select::scene::Scene;
+/// # use frame_select::select::analyze::{SampleRecord, VideoAnalysis};
+/// # use frame_select::video::{Damage, VideoInfo};
+/// # // A hand-made analysis of a 10 fps, 100-frame video: scenes 0..30 and
+/// # // 30..100, keyframes at 0 and 40, sharp samples at frames 10, 50, 60, 70.
+/// # let info = VideoInfo { path: "v.mp4".into(), width: 64, height: 64, fps: 10.0,
+/// #     frame_count: Some(100), duration_s: Some(10.0), codec: "h264".into(),
+/// #     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0 };
+/// # let checker = frame_select::ndarray::Array2::from_shape_fn((8, 8), |(y, x)| if (x + y) % 2 == 0 { 60u8 } else { 190 });
+/// # let quality = FrameQuality::measure(checker.view(), &QualityThresholds::default());
+/// # let sample = |index: u64, persons: usize| SampleRecord { index, time_s: index as f64 / 10.0,
+/// #     quality, phash: 0, dhash: 0, motion: Some(5.0), persons: Some(persons) };
+/// # let analysis = VideoAnalysis { info, decoded: 100, frames: 100, cuts: vec![30],
+/// #     scenes: vec![Scene { start: 0, end: 30 }, Scene { start: 30, end: 100 }],
+/// #     keyframes: vec![0, 40],
+/// #     samples: vec![sample(10, 0), sample(50, 1), sample(60, 0), sample(70, 1)],
+/// #     sample_pixels: vec![], decode_error: None, failed_packets: 0, damage: Damage::default() };
+/// use frame_select::select::{SelectionConfig, plan::{check_clip, plan_clip}};
+/// let config = SelectionConfig::default();
+/// let plan = plan_clip(&analysis, &config).unwrap();
+/// let (scores, _failed) = check_clip(&analysis, &plan, &config);
+/// // Samples 50, 60 and 70 fall in the clip 40..100; two show a person.
+/// assert_eq!(scores.samples, 3);
+/// assert_eq!(scores.person_share, Some(2.0 / 3.0));
+/// assert_eq!(scores.quality.motion, Some(5.0));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClipScores {
     /// Quality over the clip's samples.
@@ -111,6 +197,30 @@ pub struct ClipScores {
 }
 
 /// Indices into `analysis.samples` that fall inside the plan.
+///
+/// ```
+/// # use frame_select::quality::{FrameQuality, QualityThresholds};
+/// # use frame_select::scene::Scene;
+/// # use frame_select::select::analyze::{SampleRecord, VideoAnalysis};
+/// # use frame_select::video::{Damage, VideoInfo};
+/// # // A hand-made analysis of a 10 fps, 100-frame video: scenes 0..30 and
+/// # // 30..100, keyframes at 0 and 40, sharp samples at frames 10, 50, 60, 70.
+/// # let info = VideoInfo { path: "v.mp4".into(), width: 64, height: 64, fps: 10.0,
+/// #     frame_count: Some(100), duration_s: Some(10.0), codec: "h264".into(),
+/// #     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0 };
+/// # let checker = frame_select::ndarray::Array2::from_shape_fn((8, 8), |(y, x)| if (x + y) % 2 == 0 { 60u8 } else { 190 });
+/// # let quality = FrameQuality::measure(checker.view(), &QualityThresholds::default());
+/// # let sample = |index: u64, persons: usize| SampleRecord { index, time_s: index as f64 / 10.0,
+/// #     quality, phash: 0, dhash: 0, motion: Some(5.0), persons: Some(persons) };
+/// # let analysis = VideoAnalysis { info, decoded: 100, frames: 100, cuts: vec![30],
+/// #     scenes: vec![Scene { start: 0, end: 30 }, Scene { start: 30, end: 100 }],
+/// #     keyframes: vec![0, 40],
+/// #     samples: vec![sample(10, 0), sample(50, 1), sample(60, 0), sample(70, 1)],
+/// #     sample_pixels: vec![], decode_error: None, failed_packets: 0, damage: Damage::default() };
+/// use frame_select::select::{SelectionConfig, plan::{plan_clip, samples_in}};
+/// let plan = plan_clip(&analysis, &SelectionConfig::default()).unwrap(); // frames 40..100
+/// assert_eq!(samples_in(&analysis, &plan), vec![1, 2, 3]); // not the sample at frame 10
+/// ```
 pub fn samples_in(analysis: &VideoAnalysis, plan: &ClipPlan) -> Vec<usize> {
     (0..analysis.samples.len())
         .filter(|&i| (plan.start_frame..plan.end_frame).contains(&analysis.samples[i].index))
@@ -118,6 +228,36 @@ pub fn samples_in(analysis: &VideoAnalysis, plan: &ClipPlan) -> Vec<usize> {
 }
 
 /// Scores the clip and lists every check it fails (empty = keep).
+///
+/// ```
+/// # use frame_select::quality::{FrameQuality, QualityThresholds};
+/// # use frame_select::scene::Scene;
+/// # use frame_select::select::analyze::{SampleRecord, VideoAnalysis};
+/// # use frame_select::video::{Damage, VideoInfo};
+/// # // A hand-made analysis of a 10 fps, 100-frame video: scenes 0..30 and
+/// # // 30..100, keyframes at 0 and 40, sharp samples at frames 10, 50, 60, 70.
+/// # let info = VideoInfo { path: "v.mp4".into(), width: 64, height: 64, fps: 10.0,
+/// #     frame_count: Some(100), duration_s: Some(10.0), codec: "h264".into(),
+/// #     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0 };
+/// # let checker = frame_select::ndarray::Array2::from_shape_fn((8, 8), |(y, x)| if (x + y) % 2 == 0 { 60u8 } else { 190 });
+/// # let quality = FrameQuality::measure(checker.view(), &QualityThresholds::default());
+/// # let sample = |index: u64, persons: usize| SampleRecord { index, time_s: index as f64 / 10.0,
+/// #     quality, phash: 0, dhash: 0, motion: Some(5.0), persons: Some(persons) };
+/// # let analysis = VideoAnalysis { info, decoded: 100, frames: 100, cuts: vec![30],
+/// #     scenes: vec![Scene { start: 0, end: 30 }, Scene { start: 30, end: 100 }],
+/// #     keyframes: vec![0, 40],
+/// #     samples: vec![sample(10, 0), sample(50, 1), sample(60, 0), sample(70, 1)],
+/// #     sample_pixels: vec![], decode_error: None, failed_packets: 0, damage: Damage::default() };
+/// use frame_select::select::{Reason, SelectionConfig, plan::{check_clip, plan_clip}};
+/// let config = SelectionConfig::default();
+/// let plan = plan_clip(&analysis, &config).unwrap();
+/// let (_scores, failed) = check_clip(&analysis, &plan, &config);
+/// assert!(failed.is_empty()); // people in 2 of 3 samples, sharp, moving: kept
+/// // Asking for a person in every sampled frame rejects it.
+/// let strict = SelectionConfig { min_person_share: 1.0, ..config };
+/// let (_scores, failed) = check_clip(&analysis, &plan, &strict);
+/// assert_eq!(failed.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![Reason::NoPerson]);
+/// ```
 pub fn check_clip(
     analysis: &VideoAnalysis,
     plan: &ClipPlan,
@@ -195,6 +335,18 @@ pub fn check_clip(
 }
 
 /// The write method for a plan under `config`.
+///
+/// ```
+/// use frame_select::scene::Scene;
+/// use frame_select::select::{SelectionConfig, plan::{ClipPlan, method_for}};
+/// use frame_select::video::ClipMethod;
+/// let scene = Scene { start: 0, end: 50 };
+/// let on_key = ClipPlan { scene, start_frame: 0, end_frame: 50, starts_on_keyframe: true };
+/// let off_key = ClipPlan { starts_on_keyframe: false, ..on_key };
+/// let config = SelectionConfig::default(); // clip_method: Auto
+/// assert_eq!(method_for(&on_key, &config), ClipMethod::Auto);
+/// assert_eq!(method_for(&off_key, &config), ClipMethod::Reencode);
+/// ```
 pub fn method_for(plan: &ClipPlan, config: &SelectionConfig) -> ClipMethod {
     match config.clip_method {
         ClipMethod::Auto if !plan.starts_on_keyframe => ClipMethod::Reencode,

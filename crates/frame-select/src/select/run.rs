@@ -17,6 +17,18 @@ use curation_core::ReasonStats;
 
 /// Why a selection run could not run (per-video problems are reasons in the
 /// report, not errors).
+///
+/// ```
+/// use frame_select::select::{SelectError, SelectionConfig, VideoInput, select_videos};
+/// let out = std::env::temp_dir().join("frame-select-doc-unused-out");
+/// let bad = SelectionConfig { sample_every_s: -1.0, ..Default::default() };
+/// let err = select_videos(&[], &bad, None, &out, &|_| {}).unwrap_err();
+/// assert!(matches!(err, SelectError::Config(ref m) if m.starts_with("sample_every_s")));
+/// // Ids must be safe file stems: fix them with assign_unique_ids first.
+/// let inputs = [VideoInput { id: "../x".into(), path: "x.mp4".into() }];
+/// let err = select_videos(&inputs, &SelectionConfig::default(), None, &out, &|_| {}).unwrap_err();
+/// assert!(matches!(err, SelectError::InputIds { count: 1, .. }));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
     /// The configuration is inconsistent.
@@ -49,6 +61,17 @@ pub enum SelectError {
 }
 
 /// A clip that was kept and written.
+///
+/// ```no_run
+/// use frame_select::select::{SelectionConfig, inputs_from_dir, select_videos};
+/// let inputs = inputs_from_dir("videos".as_ref())?;
+/// let run = select_videos(&inputs, &SelectionConfig::default(), None, "selected".as_ref(), &|_| {})?;
+/// for kept in run.selections.iter().filter_map(|s| s.kept.as_ref()) {
+///     assert!(kept.path.starts_with("selected/clips"));
+///     println!("{} ({:?}), sidecar {}", kept.path.display(), kept.method, kept.sidecar.display());
+/// }
+/// # Ok::<(), frame_select::select::SelectError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeptClip {
     /// The MP4 file.
@@ -61,6 +84,19 @@ pub struct KeptClip {
 
 /// The decision on one video (one line of `selections.jsonl`; the sidecar
 /// of a kept clip holds the same).
+///
+/// ```
+/// # let out = std::env::temp_dir().join(format!("frame-select-doc-selection-{}", std::process::id()));
+/// use frame_select::select::{Reason, SelectionConfig, VideoInput, select_videos};
+/// let inputs = [VideoInput { id: "gone".into(), path: out.join("no-such-video.mp4") }];
+/// let run = select_videos(&inputs, &SelectionConfig::default(), None, &out, &|_| {})?;
+/// let selection = &run.selections[0];
+/// assert_eq!(selection.id, "gone");
+/// assert_eq!(selection.reasons, vec![Reason::DecodeFailed]);
+/// assert!(selection.kept.is_none() && selection.plan.is_none());
+/// # std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VideoSelection {
     /// Input id.
@@ -101,6 +137,20 @@ pub struct VideoSelection {
 
 /// Counts of a selection run, in curation-core's report style: each video
 /// is counted under its first reason (`first`) and every reason (`any`).
+///
+/// ```
+/// # let out = std::env::temp_dir().join(format!("frame-select-doc-report-{}", std::process::id()));
+/// use frame_select::select::{Reason, SelectionConfig, SelectionReport, VideoInput, select_videos};
+/// let inputs = [VideoInput { id: "gone".into(), path: out.join("no-such-video.mp4") }];
+/// let run = select_videos(&inputs, &SelectionConfig::default(), None, &out, &|_| {})?;
+/// assert_eq!((run.report.videos_read, run.report.kept, run.report.rejected), (1, 0, 1));
+/// assert!(run.report.reasons.contains_key(&Reason::DecodeFailed));
+/// // The same counts are written to `report.json`.
+/// let saved: SelectionReport = serde_json::from_slice(&std::fs::read(out.join("report.json"))?)?;
+/// assert_eq!(saved, run.report);
+/// # std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelectionReport {
     /// Videos given.
@@ -149,6 +199,21 @@ impl SelectionReport {
 }
 
 /// What [`select_videos`] produced.
+///
+/// ```
+/// # let out = std::env::temp_dir().join(format!("frame-select-doc-run-{}", std::process::id()));
+/// use frame_select::select::{SelectionConfig, VideoInput, select_videos};
+/// let inputs: Vec<VideoInput> = ["a", "b"]
+///     .map(|id| VideoInput { id: id.into(), path: out.join(format!("{id}.mp4")) })
+///     .into();
+/// let run = select_videos(&inputs, &SelectionConfig::default(), None, &out, &|_| {})?;
+/// // One decision per input, in input order.
+/// let ids: Vec<&str> = run.selections.iter().map(|s| s.id.as_str()).collect();
+/// assert_eq!(ids, ["a", "b"]);
+/// assert_eq!(run.report.videos_read, 2);
+/// # std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SelectionRun {
     /// One decision per input, in input order.
@@ -274,6 +339,26 @@ fn judge(
 /// `<id>.json` sidecars for kept clips, and `out/selections.jsonl`,
 /// `out/report.json` and `out/selection_config.json`. `progress` is called
 /// once per analysed video (from worker threads).
+///
+/// Runs without any video decodable too: each input gets a decision, and the
+/// report files are written.
+///
+/// ```
+/// # let out = std::env::temp_dir().join(format!("frame-select-doc-select-{}", std::process::id()));
+/// use frame_select::select::{SelectionConfig, VideoInput, VideoSelection, select_videos};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let inputs = [VideoInput { id: "gone".into(), path: out.join("no-such-video.mp4") }];
+/// let done = AtomicUsize::new(0);
+/// let progress = |_: &VideoSelection| { done.fetch_add(1, Ordering::Relaxed); };
+/// let run = select_videos(&inputs, &SelectionConfig::default(), None, &out, &progress)?;
+/// assert_eq!(done.load(Ordering::Relaxed), 1);
+/// assert_eq!(run.report.rejected, 1);
+/// for name in ["selections.jsonl", "report.json", "selection_config.json"] {
+///     assert!(out.join(name).is_file());
+/// }
+/// # std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn select_videos(
     inputs: &[VideoInput],
     config: &SelectionConfig,
@@ -382,7 +467,7 @@ pub fn select_videos(
                         sidecar: sidecar.clone(),
                         method: written.method,
                     });
-                    if let Err(e) = curation_core::output::write_json(&sidecar, &*s) {
+                    if let Err(e) = curation_core::atomic::write_json(&sidecar, &*s) {
                         s.kept = None;
                         let _ = std::fs::remove_file(&clip_path);
                         s.reasons.push(Reason::WriteFailed);
@@ -397,13 +482,13 @@ pub fn select_videos(
         });
 
     let mut report = SelectionReport::default();
-    let mut lines = curation_core::output::AtomicFile::create(out.join("selections.jsonl"))?;
+    let mut lines = curation_core::atomic::AtomicFile::create(out.join("selections.jsonl"))?;
     for s in &selections {
         report.count(s);
         lines.line(serde_json::to_string(s).expect("selections serialise"))?;
     }
     lines.commit()?;
-    curation_core::output::write_json(&out.join("report.json"), &report)?;
-    curation_core::output::write_json(&out.join("selection_config.json"), config)?;
+    curation_core::atomic::write_json(&out.join("report.json"), &report)?;
+    curation_core::atomic::write_json(&out.join("selection_config.json"), config)?;
     Ok(SelectionRun { selections, report })
 }

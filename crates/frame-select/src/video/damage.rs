@@ -8,6 +8,24 @@
 /// analyses run on those; this says how much of the file they cover and
 /// what FFmpeg complained about. `damaged` is the verdict; the other fields
 /// say why.
+///
+/// Usually read from a decoding result ([`VideoReader::damage`](super::VideoReader::damage),
+/// [`FrameStream::damage`](super::FrameStream::damage), a scene or selection
+/// result); here one of a file cut off half way:
+///
+/// ```
+/// use frame_select::video::Damage;
+/// let cut_off = Damage {
+///     damaged: true,
+///     frames_decoded: 52,
+///     frames_announced: Some(100),
+///     announced_from: Some("frame_count".into()),
+///     ..Damage::default()
+/// };
+/// assert_eq!(cut_off.missing_frames(), 48);
+/// assert_eq!(cut_off.summary(), "52 of 100 frames decoded (container frame_count)");
+/// assert_eq!(Damage::default().summary(), ""); // not damaged
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Damage {

@@ -6,6 +6,19 @@ use std::path::PathBuf;
 ///
 /// Every variant names the file, so a report over thousands of videos says
 /// which one failed and how.
+///
+/// ```
+/// use frame_select::video::{VideoError, probe};
+/// let dir = std::env::temp_dir();
+/// let err = probe(&dir).unwrap_err();
+/// assert!(matches!(err, VideoError::NotAFile { kind: "a directory", .. }));
+/// assert_eq!((err.kind(), err.path()), ("not_a_file", dir.as_path()));
+/// let empty = dir.join(format!("frame-select-doc-empty-{}.mp4", std::process::id()));
+/// std::fs::write(&empty, b"")?;
+/// assert!(matches!(probe(&empty), Err(VideoError::Empty { .. })));
+/// std::fs::remove_file(&empty)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum VideoError {
     /// The file does not exist or cannot be read.

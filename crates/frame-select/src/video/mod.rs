@@ -47,7 +47,7 @@ pub use options::{DecodeOptions, DecodedFrame, Resize};
 pub(crate) use probe::file_kind;
 pub use probe::{MAX_PIXELS, VideoInfo, probe};
 pub use reader::VideoReader;
-pub use sample::{sample_frames, sample_frames_lenient};
+pub use sample::{sample_frames, sample_frames_from, sample_frames_lenient};
 pub use stream::{FrameStream, with_frame_stream};
 pub use write::{ClipMethod, ClipRequest, WrittenClip, write_clip};
 

@@ -6,6 +6,15 @@ use ndarray::Array3;
 /// Output size of decoded frames; the scaling happens inside FFmpeg's
 /// scaler, in the same call as the conversion to RGB, so a downscaled decode
 /// costs about the same as a full-size one.
+///
+/// ```
+/// use frame_select::video::{DecodeOptions, Resize};
+/// // Decode at most 640 pixels wide, keeping the aspect ratio.
+/// let options = DecodeOptions { resize: Some(Resize::MaxWidth(640)), ..Default::default() };
+/// assert_eq!(serde_json::to_string(&options.resize).unwrap(), r#"{"max_width":640}"#);
+/// let exact: Resize = serde_json::from_str(r#"{"exact":{"width":224,"height":224}}"#).unwrap();
+/// assert_eq!(exact, Resize::Exact { width: 224, height: 224 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resize {
@@ -36,6 +45,15 @@ impl Resize {
 }
 
 /// How to decode.
+///
+/// ```
+/// use frame_select::video::{DecodeOptions, Resize};
+/// let options = DecodeOptions { threads: 2, resize: Some(Resize::MaxWidth(320)), ..Default::default() };
+/// assert_eq!(options.max_consecutive_failures, 16);
+/// // Saved options leave out what they do not change.
+/// let read: DecodeOptions = serde_json::from_str(r#"{"threads": 2}"#).unwrap();
+/// assert_eq!((read.threads, read.resize), (2, None));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct DecodeOptions {
@@ -62,6 +80,22 @@ impl Default for DecodeOptions {
 }
 
 /// One decoded frame.
+///
+/// Frames come from [`VideoReader::next_frame`](super::VideoReader::next_frame),
+/// [`sample_frames`](super::sample_frames) or a [`FrameStream`](super::FrameStream);
+/// here one made by hand:
+///
+/// ```
+/// use frame_select::ndarray::Array3;
+/// use frame_select::video::DecodedFrame;
+/// let frame = DecodedFrame {
+///     index: 0, position: 0, time_s: 0.0, key: true,
+///     rgb: Array3::from_shape_fn((2, 3, 3), |(y, x, c)| if (y, x, c) == (1, 2, 0) { 255 } else { 0 }),
+/// };
+/// let image = frame.to_image();
+/// assert_eq!(image.dimensions(), (3, 2)); // (width, height)
+/// assert_eq!(image.get_pixel(2, 1).0, [255, 0, 0]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedFrame {
     /// Index in decoding order, from 0 (the n-th frame the decoder gave).

@@ -7,6 +7,21 @@ use video_rs::ffmpeg;
 use super::{VideoError, init_ffmpeg};
 
 /// Stream facts of a video file (its best video stream).
+///
+/// Read with [`probe`] or [`VideoReader::info`](super::VideoReader::info);
+/// here a stream that states a duration but no frame count:
+///
+/// ```
+/// use frame_select::video::VideoInfo;
+/// let info = VideoInfo {
+///     path: "clip.webm".into(), width: 640, height: 360, fps: 30.0,
+///     frame_count: None, duration_s: Some(2.5), codec: "vp9".into(),
+///     pixel_format: "yuv420p".into(), rotation_degrees: 0, stream_index: 0,
+/// };
+/// assert_eq!(info.estimated_frames(), Some(75)); // 2.5 s x 30 fps
+/// let declared = VideoInfo { frame_count: Some(74), ..info };
+/// assert_eq!(declared.estimated_frames(), Some(74));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VideoInfo {
     /// The file.
@@ -49,6 +64,14 @@ impl VideoInfo {
 pub const MAX_PIXELS: u64 = 7680 * 4320 * 2;
 
 /// Reads [`VideoInfo`] from `path` without decoding frames.
+///
+/// ```no_run
+/// use frame_select::video::probe;
+/// let info = probe("walk.mp4")?;
+/// println!("{}x{} {} at {:.2} fps", info.width, info.height, info.codec, info.fps);
+/// assert!(info.width > 0 && info.height > 0);
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 pub fn probe(path: impl AsRef<Path>) -> Result<VideoInfo, VideoError> {
     let (input, info) = open_input(path.as_ref())?;
     drop(input);
@@ -59,6 +82,16 @@ pub fn probe(path: impl AsRef<Path>) -> Result<VideoInfo, VideoError> {
 /// it with its [`VideoInfo`].
 pub(crate) fn open_input(
     path: &Path,
+) -> Result<(ffmpeg::format::context::Input, VideoInfo), VideoError> {
+    open_input_range(path, None)
+}
+
+/// [`open_input`] of the whole file, or of `(offset, len)` bytes inside it
+/// (a member of a tar, read in place through FFmpeg's `subfile` protocol;
+/// the range must lie inside the file).
+pub(crate) fn open_input_range(
+    path: &Path,
+    range: Option<(u64, u64)>,
 ) -> Result<(ffmpeg::format::context::Input, VideoInfo), VideoError> {
     init_ffmpeg();
     let meta = std::fs::metadata(path).map_err(|source| VideoError::Io {
@@ -82,12 +115,38 @@ pub(crate) fn open_input(
             source,
         });
     }
-    if meta.len() == 0 {
+    if meta.len() == 0 || range.is_some_and(|(_, len)| len == 0) {
         return Err(VideoError::Empty {
             path: path.to_path_buf(),
         });
     }
-    let input = ffmpeg::format::input(&path).map_err(|e| VideoError::NotMedia {
+    // FFmpeg reads a name with a `proto:` prefix as a URL: every name goes
+    // in as an explicit `file:` URL of its absolute path, so a file called
+    // `http:x` or `concat:a|b` is just a file.
+    let absolute = std::path::absolute(path).map_err(|source| VideoError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let url = match range {
+        None => format!("file:{}", absolute.display()),
+        Some((offset, len)) => {
+            let end = offset.checked_add(len).filter(|&end| end <= meta.len());
+            let Some(end) = end else {
+                return Err(VideoError::BadRequest {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "byte range {offset}+{len} lies outside the file's {} bytes",
+                        meta.len()
+                    ),
+                });
+            };
+            format!(
+                "subfile,,start,{offset},end,{end},,:file:{}",
+                absolute.display()
+            )
+        }
+    };
+    let input = ffmpeg::format::input(&url).map_err(|e| VideoError::NotMedia {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;

@@ -8,10 +8,24 @@ use video_rs::ffmpeg;
 use super::convert::RgbConverter;
 use super::log::{Captured, capture};
 use super::options::{DecodeOptions, DecodedFrame, Resize};
-use super::probe::{VideoInfo, open_input};
+use super::probe::{VideoInfo, open_input_range};
 use super::{Damage, VideoError};
 
 /// A video opened for decoding.
+///
+/// ```no_run
+/// use frame_select::video::{DecodeOptions, Resize, VideoReader};
+/// let options = DecodeOptions { resize: Some(Resize::MaxWidth(320)), ..Default::default() };
+/// let mut reader = VideoReader::open("walk.mp4", &options)?;
+/// assert!(reader.output_size().0 <= 320);
+/// reader.seek_to_frame(100)?;
+/// let frame = reader.next_frame()?.expect("the video has 101 frames or more");
+/// assert_eq!(frame.position, 100);
+/// if reader.damage().damaged {
+///     eprintln!("{}", reader.damage().summary());
+/// }
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 pub struct VideoReader {
     path: PathBuf,
     info: VideoInfo,
@@ -53,8 +67,37 @@ pub struct VideoReader {
 impl VideoReader {
     /// Opens `path` for decoding.
     pub fn open(path: impl AsRef<Path>, options: &DecodeOptions) -> Result<Self, VideoError> {
-        let path = path.as_ref();
-        let (input, info) = open_input(path)?;
+        Self::open_with(path.as_ref(), None, options)
+    }
+
+    /// Opens the video stored as `len` bytes at `offset` inside `path` (a
+    /// member of a WebDataset tar), decoding it in place: nothing is
+    /// copied or unpacked. Errors name `path`; a range outside the file is
+    /// [`VideoError::BadRequest`].
+    ///
+    /// ```no_run
+    /// use frame_select::video::{DecodeOptions, VideoReader};
+    /// // The mp4 member of a shard, at the offset its tar header gives.
+    /// let mut reader = VideoReader::open_range("shard-000000.tar", 1536, 1_901_774, &DecodeOptions::default())?;
+    /// let first = reader.next_frame()?.expect("a frame");
+    /// assert_eq!(first.index, 0);
+    /// # Ok::<(), frame_select::video::VideoError>(())
+    /// ```
+    pub fn open_range(
+        path: impl AsRef<Path>,
+        offset: u64,
+        len: u64,
+        options: &DecodeOptions,
+    ) -> Result<Self, VideoError> {
+        Self::open_with(path.as_ref(), Some((offset, len)), options)
+    }
+
+    fn open_with(
+        path: &Path,
+        range: Option<(u64, u64)>,
+        options: &DecodeOptions,
+    ) -> Result<Self, VideoError> {
+        let (input, info) = open_input_range(path, range)?;
         let stream = input
             .stream(info.stream_index)
             .expect("open_input returned this stream index");
@@ -232,7 +275,7 @@ impl VideoReader {
         }
     }
 
-    fn bad(&self, reason: String) -> VideoError {
+    pub(crate) fn bad(&self, reason: String) -> VideoError {
         VideoError::BadRequest {
             path: self.path.clone(),
             reason,

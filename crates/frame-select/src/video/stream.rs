@@ -22,6 +22,22 @@ enum Msg {
 
 /// Frames of a video decoded ahead on another thread (a few frames of
 /// look-ahead), in order. Ends after the last frame or the first error.
+///
+/// ```no_run
+/// use frame_select::video::{DecodeOptions, with_frame_stream};
+/// use frame_select::quality::{gray, laplacian_variance};
+/// let sharpest = with_frame_stream("walk.mp4".as_ref(), &DecodeOptions::default(), |_info, frames| {
+///     let mut best = 0.0f64;
+///     for frame in &mut *frames {
+///         let frame = frame?;
+///         best = best.max(laplacian_variance(gray(frame.rgb.view()).view()));
+///     }
+///     assert!(!frames.damage().damaged, "{}", frames.damage().summary());
+///     Ok::<_, frame_select::video::VideoError>(best)
+/// })??;
+/// println!("sharpest frame: {sharpest:.1}");
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 pub struct FrameStream<'a> {
     rx: &'a Receiver<Msg>,
     done: bool,
@@ -98,6 +114,15 @@ impl Iterator for FrameStream<'_> {
 /// Opens `path` and runs `consume` on its frames while a second thread
 /// decodes ahead. Fails only if the file cannot be opened; errors during
 /// decoding arrive as the stream's last item.
+///
+/// ```no_run
+/// use frame_select::video::{DecodeOptions, with_frame_stream};
+/// let (fps, frames) = with_frame_stream("walk.mp4".as_ref(), &DecodeOptions::default(), |info, frames| {
+///     (info.fps, frames.filter(|f| f.is_ok()).count())
+/// })?;
+/// println!("{frames} frames at {fps} fps");
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 pub fn with_frame_stream<R>(
     path: &Path,
     options: &DecodeOptions,

@@ -11,6 +11,13 @@ use super::reader::{seek_timestamp, stream_start_pts};
 use super::{DecodeOptions, Resize, VideoError, VideoReader};
 
 /// How a clip is written.
+///
+/// ```
+/// use frame_select::video::ClipMethod;
+/// assert_eq!(serde_json::to_string(&ClipMethod::StreamCopy).unwrap(), r#""stream_copy""#);
+/// let method: ClipMethod = serde_json::from_str(r#""reencode""#).unwrap();
+/// assert_eq!(method, ClipMethod::Reencode);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClipMethod {
@@ -24,6 +31,14 @@ pub enum ClipMethod {
 }
 
 /// A frame range to cut out.
+///
+/// ```
+/// use frame_select::video::{ClipMethod, ClipRequest, VideoError, write_clip};
+/// let request = ClipRequest { start_frame: 40, end_frame: 40, method: ClipMethod::Auto };
+/// // An empty range is refused before any file is opened.
+/// let err = write_clip("walk.mp4", &request, "clip.mp4").unwrap_err();
+/// assert!(matches!(err, VideoError::BadRequest { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClipRequest {
     /// First frame (inclusive).
@@ -35,6 +50,17 @@ pub struct ClipRequest {
 }
 
 /// What was written.
+///
+/// ```no_run
+/// use frame_select::video::{ClipMethod, ClipRequest, write_clip};
+/// let request = ClipRequest { start_frame: 0, end_frame: 50, method: ClipMethod::Auto };
+/// let clip = write_clip("walk.mp4", &request, "walk_clip.mp4")?;
+/// // Frame 0 is a keyframe, so Auto copies the packets.
+/// assert_eq!(clip.method, ClipMethod::StreamCopy);
+/// assert_eq!((clip.start_frame, clip.end_frame), (0, 50));
+/// println!("{} frames in {}", clip.frames, clip.path.display());
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WrittenClip {
     /// The MP4 file.
@@ -53,6 +79,15 @@ pub struct WrittenClip {
 /// Writes frames `[start_frame, end_frame)` of `source` to `out` (MP4). The
 /// file appears atomically: it is written under a temporary name in the same
 /// folder and renamed when complete.
+///
+/// ```no_run
+/// use frame_select::video::{ClipMethod, ClipRequest, write_clip};
+/// // Frames 100..200 re-encoded to H.264, whatever the keyframes.
+/// let request = ClipRequest { start_frame: 100, end_frame: 200, method: ClipMethod::Reencode };
+/// let clip = write_clip("walk.mp4", &request, "clips/walk.mp4")?;
+/// assert_eq!(clip.method, ClipMethod::Reencode);
+/// # Ok::<(), frame_select::video::VideoError>(())
+/// ```
 pub fn write_clip(
     source: impl AsRef<Path>,
     request: &ClipRequest,

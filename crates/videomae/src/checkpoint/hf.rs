@@ -212,7 +212,7 @@ fn load_hf_with<M>(
         config.validate_pretraining()?;
     }
     shapes::compare(&config, pretraining, &shapes, |k| k.to_owned())?;
-    let mut w = Weights::from_safetensors(&path)?;
+    let mut w = Weights::read_safetensors(&path)?;
     let model = build(&mut w, &config, pretraining);
     w.finish(|k| k.to_owned())?;
     Ok((config, model))
@@ -221,6 +221,29 @@ fn load_hf_with<M>(
 /// Loads a Hugging Face folder (`config.json`, `model.safetensors`) as a
 /// classifier or a pretraining model, whichever its weights hold; `config`
 /// replaces the folder's `config.json` when given.
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::checkpoint::{load_hf, save_hf, LoadedModel};
+/// use videomae::{model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// # let dir = std::env::temp_dir().join(format!("videomae-doc-load-hf-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let device = Default::default();
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// save_hf(&LoadedModel::Classifier(Box::new(model)), &config, &dir)?;
+/// let (loaded, model) = load_hf::<Flex>(&dir, None, &device)?;
+/// assert_eq!(loaded.hidden_size, 48);
+/// assert!(matches!(model, LoadedModel::Classifier(_)));
+/// // A config that does not fit the weights is refused before a model is built.
+/// let wider = VideoMaeConfig { hidden_size: 64, ..config };
+/// assert!(load_hf::<Flex>(&dir, Some(wider), &device).is_err());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_hf<B: Backend>(
     dir: &Path,
     config: Option<VideoMaeConfig>,
@@ -237,6 +260,29 @@ pub fn load_hf<B: Backend>(
 
 /// Loads a Hugging Face `VideoMAEForVideoClassification` folder
 /// (`config.json`, `model.safetensors`).
+///
+/// ```
+/// use videomae::burn::{backend::Flex, tensor::{Distribution, Tensor}};
+/// use videomae::checkpoint::{load_hf_classifier, save_hf, LoadedModel};
+/// use videomae::{model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// # let dir = std::env::temp_dir().join(format!("videomae-doc-load-hf-classifier-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let (config, device) = (config.with_labels(3), Default::default());
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// let pixels = Tensor::<Flex, 5>::random([1, 4, 3, 32, 32], Distribution::Default, &device);
+/// let before = model.forward(pixels.clone());
+/// save_hf(&LoadedModel::Classifier(Box::new(model)), &config, &dir)?;
+/// let (loaded, model) = load_hf_classifier::<Flex>(&dir, &device)?;
+/// assert_eq!(loaded.num_labels, 3);
+/// let diff: f32 = (model.forward(pixels) - before).abs().max().into_scalar();
+/// assert!(diff < 1e-6); // the same weights
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_hf_classifier<B: Backend>(
     dir: &Path,
     device: &B::Device,
@@ -248,6 +294,28 @@ pub fn load_hf_classifier<B: Backend>(
 
 /// Loads a Hugging Face `VideoMAEForPreTraining` folder (`config.json`,
 /// `model.safetensors`).
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::checkpoint::{load_hf_pretraining, save_hf, LoadedModel};
+/// use videomae::{pretrain::VideoMaePretraining, VideoMaeConfig};
+/// // A tiny ViT and decoder, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     decoder_hidden_size: 24, decoder_num_hidden_layers: 1,
+///     decoder_num_attention_heads: 2, decoder_intermediate_size: 48,
+///     ..VideoMaeConfig::small() };
+/// # let dir = std::env::temp_dir().join(format!("videomae-doc-load-hf-pretraining-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let device = Default::default();
+/// let model = VideoMaePretraining::<Flex>::init(&config, &device);
+/// save_hf(&LoadedModel::Pretraining(Box::new(model)), &config, &dir)?;
+/// let (loaded, model) = load_hf_pretraining::<Flex>(&dir, &device)?;
+/// assert_eq!(loaded.decoder_hidden_size, 24);
+/// assert!(model.encoder_norm.is_some()); // saved with its final norm
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_hf_pretraining<B: Backend>(
     dir: &Path,
     device: &B::Device,

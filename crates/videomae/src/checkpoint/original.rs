@@ -64,6 +64,14 @@ const TOP_KEYS: [(&str, &str); 11] = [
 /// The Hugging Face name of an original key (`None`: no counterpart, kept
 /// as is and reported as unexpected). The fused `qkv.weight` maps to a
 /// pseudo-key that the loader splits.
+///
+/// ```
+/// use videomae::checkpoint::original_to_hf_key;
+/// assert_eq!(original_to_hf_key("blocks.3.attn.q_bias").as_deref(),
+///     Some("videomae.encoder.layer.3.attention.attention.q_bias"));
+/// assert_eq!(original_to_hf_key("head.weight").as_deref(), Some("classifier.weight"));
+/// assert_eq!(original_to_hf_key("pos_embed"), None); // no counterpart: reported unexpected
+/// ```
 pub fn original_to_hf_key(key: &str) -> Option<String> {
     if key == "mask_token" || key == "encoder_to_decoder.weight" {
         return Some(key.to_owned());
@@ -152,6 +160,19 @@ fn to_hf_names(state: TensorMap) -> TensorMap {
 /// classifier or a pretraining model (whichever its keys hold). The file
 /// has no config: pass the model's (see [`infer_original_config`]). Any
 /// missing, unexpected or mis-shaped key fails, named as in the file.
+///
+/// ```no_run
+/// // Needs a real checkpoint, e.g. VideoMAE V2's vit_g_hybrid_pt_1200e.pth.
+/// use videomae::burn::backend::Flex;
+/// use videomae::checkpoint::{infer_original_config, load_original, LoadedModel};
+/// let path = std::path::Path::new("vit_g_hybrid_pt_1200e.pth");
+/// let config = infer_original_config(path, 16, 224)?;
+/// match load_original::<Flex>(path, &config, &Default::default())? {
+///     LoadedModel::Pretraining(m) => println!("{} decoder blocks", m.decoder.blocks.len()),
+///     LoadedModel::Classifier(m) => println!("{} classes", m.head.weight.dims()[1]),
+/// }
+/// # Ok::<(), videomae::checkpoint::CheckpointError>(())
+/// ```
 pub fn load_original<B: Backend>(
     path: &Path,
     config: &VideoMaeConfig,
@@ -192,6 +213,17 @@ pub fn load_original<B: Backend>(
 /// size it is used at: widths, depths, patch, tubelet, MLP sizes and
 /// classes come from the weights; heads from the published sizes (64-wide
 /// heads otherwise); norms use the original code's eps 1e-6.
+///
+/// ```
+/// use videomae::checkpoint::{infer_original_config, CheckpointError};
+/// let path = std::env::temp_dir()
+///     .join(format!("videomae-doc-not-a-pth-{}.pth", std::process::id()));
+/// std::fs::write(&path, b"not a checkpoint")?;
+/// let err = infer_original_config(&path, 16, 224).unwrap_err();
+/// assert!(matches!(err, CheckpointError::Format { .. }));
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn infer_original_config(
     path: &Path,
     num_frames: usize,

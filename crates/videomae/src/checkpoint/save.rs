@@ -102,6 +102,33 @@ impl Export {
 /// set to what the weights hold) and `model.safetensors`. A config whose
 /// sizes are not the model's is a [`CheckpointError::Keys`] error and
 /// nothing is written.
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::checkpoint::{save_hf, CheckpointError, LoadedModel};
+/// use videomae::{model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// # let dir = std::env::temp_dir().join(format!("videomae-doc-save-hf-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let device = Default::default();
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// save_hf(&LoadedModel::Classifier(Box::new(model)), &config, &dir)?;
+/// assert!(dir.join("config.json").is_file() && dir.join("model.safetensors").is_file());
+/// let text = std::fs::read_to_string(dir.join("config.json"))?;
+/// assert_eq!(VideoMaeConfig::from_hf_json(&text)?.hidden_size, 48);
+/// // A config that does not describe the model is refused.
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// let model = LoadedModel::Classifier(Box::new(model));
+/// let wider = VideoMaeConfig { hidden_size: 64, ..config };
+/// let err = save_hf(&model, &wider, &dir.join("other")).unwrap_err();
+/// assert!(matches!(err, CheckpointError::Keys { .. }));
+/// assert!(!dir.join("other").exists()); // nothing written
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn save_hf<B: Backend>(
     model: &LoadedModel<B>,
     config: &VideoMaeConfig,

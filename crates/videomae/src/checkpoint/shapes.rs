@@ -146,6 +146,28 @@ pub(super) fn compare(
 /// shape, no gaps), and the data it declares must be exactly what follows
 /// it in the file. A header claiming huge tensors thus fails without
 /// anything of that size being allocated or read.
+///
+/// ```
+/// use videomae::burn::backend::Flex;
+/// use videomae::checkpoint::{safetensors_shapes, save_hf, LoadedModel};
+/// use videomae::{model::VideoMaeClassifier, VideoMaeConfig};
+/// // A tiny ViT, so that the example runs in milliseconds on the CPU.
+/// let config = VideoMaeConfig { image_size: 32, num_frames: 4, hidden_size: 48,
+///     num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 96,
+///     ..VideoMaeConfig::small() };
+/// let config = config.with_labels(3);
+/// # let dir = std::env::temp_dir().join(format!("videomae-doc-shapes-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let device = Default::default();
+/// let model = VideoMaeClassifier::<Flex>::init(&config, &device);
+/// save_hf(&LoadedModel::Classifier(Box::new(model)), &config, &dir)?;
+/// let shapes = safetensors_shapes(&dir.join("model.safetensors"))?;
+/// assert_eq!(shapes["classifier.weight"], [3, 48]); // PyTorch's [out, in]
+/// let embed = "videomae.embeddings.patch_embeddings.projection.weight";
+/// assert_eq!(shapes[embed], [48, 3, 2, 16, 16]); // Conv3d [d, channels, t, p, p]
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn safetensors_shapes(path: &Path) -> Result<BTreeMap<String, Vec<usize>>, CheckpointError> {
     let io = CheckpointError::io(path);
     let format = CheckpointError::format(path);

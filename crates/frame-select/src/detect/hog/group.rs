@@ -11,6 +11,17 @@ pub type RawHit = (i32, i32, i32, i32, f32);
 /// similar rectangles (union-find over the `SimilarRects` predicate), keeps
 /// clusters of more than `threshold` members as their mean rectangle with
 /// the best member weight, and drops clusters inside a stronger one.
+///
+/// ```
+/// use frame_select::detect::hog::group_rectangles;
+/// // Three overlapping hits on one person and a lone hit elsewhere.
+/// let rects = [(10, 10, 64, 128), (12, 10, 64, 128), (10, 14, 64, 128), (300, 0, 64, 128)];
+/// let scores = [0.5, 0.9, 0.7, 2.0];
+/// let grouped = group_rectangles(&rects, &scores, 2, 0.2);
+/// // The cluster of 3 (> threshold 2) becomes its rounded mean rectangle with
+/// // its best score; the lone hit is dropped.
+/// assert_eq!(grouped, vec![((11, 11, 64, 128), 0.9)]);
+/// ```
 pub fn group_rectangles(
     rects: &[Rect],
     weights: &[f32],

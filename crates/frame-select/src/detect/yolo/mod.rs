@@ -32,13 +32,21 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use ndarray::ArrayView3;
 
-pub use model::{C2f, ConvBnSilu, DetectHead, STRIDES, Sppf, WeightMap};
+use model::{C2f, ConvBnSilu, Sppf};
+pub use model::{DetectHead, STRIDES};
 pub use post::{Letterbox, RawBox, letterbox, non_max_suppression};
 
 use super::{DetectError, Detection, PersonDetector};
 use model::{Taker, upsample2};
+use videomae::io::FileError;
 
 /// Model size.
+///
+/// ```
+/// use frame_select::detect::yolo::YoloVariant;
+/// assert_eq!(YoloVariant::S.name(), "s");
+/// assert_eq!(serde_json::to_string(&YoloVariant::M).unwrap(), r#""m""#);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum YoloVariant {
@@ -91,6 +99,16 @@ impl YoloVariant {
 }
 
 /// Inference settings; defaults are Ultralytics' predict defaults.
+///
+/// ```
+/// use frame_select::detect::yolo::YoloConfig;
+/// // A smaller input for speed, and every class instead of persons only.
+/// let mut config = YoloConfig { image_size: 320, classes: vec![], ..YoloConfig::default() };
+/// assert_eq!(config.confidence, 0.25);
+/// assert!(config.validate().is_ok());
+/// config.image_size = 300; // not a multiple of 32
+/// assert!(config.validate().unwrap_err().starts_with("image_size"));
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct YoloConfig {
@@ -147,6 +165,24 @@ impl Default for YoloConfig {
 }
 
 /// YOLOv8 with fused Conv+BN layers.
+///
+/// The example loads a randomly initialised yolov8n (the test fixture); use
+/// weights converted with `tools/convert_yolov8.py` for real detections.
+///
+/// ```
+/// # let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yolov8/yolov8n_random.safetensors");
+/// use frame_select::burn::backend::Flex;
+/// use frame_select::burn::tensor::Tensor;
+/// use frame_select::detect::yolo::{YoloV8, YoloVariant};
+/// let device = Default::default();
+/// let model = YoloV8::<Flex>::load(weights, &device)?;
+/// assert_eq!((model.variant(), model.num_classes()), (YoloVariant::N, 80));
+/// // A 32x32 input has 4x4 + 2x2 + 1x1 = 21 anchors at strides 8, 16, 32;
+/// // each has 4 box values and 80 class probabilities.
+/// let out = model.forward_raw(Tensor::<Flex, 4>::zeros([1, 3, 32, 32], &device));
+/// assert_eq!(out.dims(), [1, 84, 21]);
+/// # Ok::<(), frame_select::detect::DetectError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct YoloV8<B: Backend> {
     variant: YoloVariant,
@@ -175,70 +211,6 @@ fn weights_err(path: &Path, reason: impl Into<String>) -> DetectError {
     }
 }
 
-/// Reads a safetensors file into a [`WeightMap`] (F32, F16 or BF16
-/// tensors, converted to `f32`).
-pub fn read_weights(path: &Path) -> Result<WeightMap, DetectError> {
-    let bytes = std::fs::read(path).map_err(|e| weights_err(path, e.to_string()))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| weights_err(path, e.to_string()))?;
-    let mut map = WeightMap::new();
-    for (name, view) in st.tensors() {
-        let data = view.data();
-        let values: Vec<f32> = match view.dtype() {
-            safetensors::Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            safetensors::Dtype::F16 => data
-                .chunks_exact(2)
-                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                .collect(),
-            safetensors::Dtype::BF16 => data
-                .chunks_exact(2)
-                .map(|b| f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16))
-                .collect(),
-            // Integer counters (num_batches_tracked) carry no weights.
-            safetensors::Dtype::I64 | safetensors::Dtype::I32 => continue,
-            other => {
-                return Err(weights_err(
-                    path,
-                    format!("tensor {name}: unsupported dtype {other:?}"),
-                ));
-            }
-        };
-        map.insert(name, (view.shape().to_vec(), values));
-    }
-    Ok(map)
-}
-
-/// The first three items of a list and its length, for short messages.
-fn first_few(list: &[String]) -> String {
-    let shown = list.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-    if list.len() > 3 {
-        format!("[{shown}, ...] ({} in all)", list.len())
-    } else {
-        format!("[{shown}]")
-    }
-}
-
-/// IEEE half to single precision.
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h >> 15) << 31;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let frac = u32::from(h & 0x3ff);
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, f) => {
-            // Subnormal: normalise.
-            let shift = f.leading_zeros() - 21;
-            sign | ((113 - shift) << 23) | (((f << shift) & 0x3ff) << 13)
-        }
-        (31, f) => sign | 0x7f80_0000 | (f << 13),
-        (e, f) => sign | ((e + 112) << 23) | (f << 13),
-    };
-    f32::from_bits(bits)
-}
-
 impl<B: Backend> YoloV8<B> {
     /// Loads a safetensors file written by `tools/convert_yolov8.py`
     /// (Ultralytics state-dict names). The variant is read from the
@@ -248,8 +220,11 @@ impl<B: Backend> YoloV8<B> {
     /// error (the first few of each, and their count).
     pub fn load(path: impl AsRef<Path>, device: &B::Device) -> Result<Self, DetectError> {
         let path = path.as_ref();
-        let mut map = read_weights(path)?;
-        let shape_of = |key: &str| map.get(key).map(|(shape, _)| shape.clone());
+        let mut t = Taker::read_safetensors(path).map_err(|e| match e {
+            FileError::Io { source, .. } => weights_err(path, source.to_string()),
+            FileError::Format { message, .. } => weights_err(path, message),
+        })?;
+        let shape_of = |key: &str| t.shape(key).map(<[usize]>::to_vec);
         let stem = shape_of("model.0.conv.weight")
             .ok_or_else(|| weights_err(path, "no model.0.conv.weight: not a YOLOv8 state dict"))?;
         let stem = match stem.as_slice() {
@@ -279,15 +254,10 @@ impl<B: Backend> YoloV8<B> {
         }
         let (r3, r6) = variant.repeats();
         let [c0, c1, c2, c3, c4] = variant.widths();
-        let mut t = Taker {
-            map: &mut map,
-            missing: Vec::new(),
-            misshaped: Vec::new(),
-        };
-        let conv = |t: &mut Taker<'_>, i: usize, c_in: usize, c_out: usize| {
+        let conv = |t: &mut Taker, i: usize, c_in: usize, c_out: usize| {
             ConvBnSilu::load(t, &format!("model.{i}"), [c_in, c_out, 3], 2, device)
         };
-        let c2f = |t: &mut Taker<'_>, i: usize, io: [usize; 2], n: usize, sc: bool| {
+        let c2f = |t: &mut Taker, i: usize, io: [usize; 2], n: usize, sc: bool| {
             C2f::load(t, &format!("model.{i}"), io, n, sc, device)
         };
         let parts = (
@@ -309,30 +279,8 @@ impl<B: Backend> YoloV8<B> {
             c2f(&mut t, 21, [c3 + c4, c4], r3, false),
             DetectHead::load(&mut t, "model.22", [c2, c3, c4], num_classes, device),
         );
-        let missing = std::mem::take(&mut t.missing);
-        let misshaped = std::mem::take(&mut t.misshaped);
-        let mut unexpected: Vec<String> = map
-            .keys()
-            .filter(|k| !k.ends_with("num_batches_tracked"))
-            .cloned()
-            .collect();
-        unexpected.sort();
-        let mut problems = Vec::new();
-        for (what, list) in [
-            ("mis-shaped", &misshaped),
-            ("missing", &missing),
-            ("unexpected", &unexpected),
-        ] {
-            if !list.is_empty() {
-                problems.push(format!("{what} {}", first_few(list)));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(weights_err(
-                path,
-                format!("yolov8{}: {}", variant.name(), problems.join("; ")),
-            ));
-        }
+        t.finish(|k| k.to_owned())
+            .map_err(|e| weights_err(path, format!("yolov8{}: {e}", variant.name())))?;
         // Every tensor was checked above, so none of these is absent; the
         // error only keeps this path free of `unwrap`.
         let bad = || weights_err(path, "inconsistent tensor shapes");
@@ -437,6 +385,22 @@ impl<B: Backend> YoloV8<B> {
 /// [`YoloV8`] on Burn's CPU backend as a [`PersonDetector`]. Burn's CPU
 /// tensors are `Send + Sync`, so frames from parallel videos run
 /// concurrently on the shared, read-only weights.
+///
+/// ```
+/// # let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yolov8/yolov8n_random.safetensors");
+/// use frame_select::detect::PersonDetector;
+/// use frame_select::detect::yolo::{YoloConfig, YoloPersonDetector};
+/// use frame_select::ndarray::Array3;
+/// let config = YoloConfig { image_size: 64, ..YoloConfig::default() };
+/// let detector = YoloPersonDetector::load(weights, config)?;
+/// assert_eq!(detector.name(), "yolov8n");
+/// let frame = Array3::from_elem((48, 64, 3), 90u8);
+/// for person in detector.detect(frame.view())? {
+///     // Boxes come back in frame pixels.
+///     assert!(person.x1 <= 64.0 && person.y1 <= 48.0);
+/// }
+/// # Ok::<(), frame_select::detect::DetectError>(())
+/// ```
 pub struct YoloPersonDetector {
     model: YoloV8<burn::backend::Flex>,
     config: YoloConfig,
@@ -471,6 +435,14 @@ impl PersonDetector for YoloPersonDetector {
 
 /// The selection stage's YOLOv8 person detector (`confidence` replaces
 /// the default 0.25).
+///
+/// ```
+/// use frame_select::detect::DetectError;
+/// use frame_select::detect::yolo::load_person_detector;
+/// let missing = std::env::temp_dir().join("frame-select-doc-no-such-weights.safetensors");
+/// let err = load_person_detector(&missing, 0.4).err().expect("no weights there");
+/// assert!(matches!(err, DetectError::Weights { ref path, .. } if path == &missing));
+/// ```
 pub fn load_person_detector(
     path: &Path,
     confidence: f32,

@@ -2,54 +2,22 @@
 //! folded in, SiLU), Bottleneck, C2f, SPPF, and the anchor-free Detect head
 //! with its distribution focal loss (DFL) box decoding.
 
-use std::collections::HashMap;
-
 use burn::tensor::activation::{silu, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 
-/// Tensors by Ultralytics state-dict name: shape and `f32` values.
-pub type WeightMap = HashMap<String, (Vec<usize>, Vec<f32>)>;
-
-/// Takes tensors out of a [`WeightMap`], checking each against the shape
-/// the architecture needs and recording what was missing or mis-shaped, so
-/// that no layer is built from (and no forward pass indexes) a tensor of
-/// the wrong size.
-pub(crate) struct Taker<'a> {
-    pub(crate) map: &'a mut WeightMap,
-    pub(crate) missing: Vec<String>,
-    pub(crate) misshaped: Vec<String>,
-}
-
-impl Taker<'_> {
-    /// The values of `key` if its shape is exactly `expected`.
-    fn take(&mut self, key: &str, expected: &[usize]) -> Option<Vec<f32>> {
-        match self.map.remove(key) {
-            None => {
-                self.missing.push(key.to_string());
-                None
-            }
-            Some((shape, values))
-                if shape == expected && values.len() == expected.iter().product::<usize>() =>
-            {
-                Some(values)
-            }
-            Some((shape, _)) => {
-                self.misshaped
-                    .push(format!("{key} has shape {shape:?}, expected {expected:?}"));
-                None
-            }
-        }
-    }
-}
+/// Tensors by Ultralytics state-dict name, taken with the exact shape each
+/// layer needs: the strict loader shared with `videomae`, so that no layer
+/// is built from (and no forward pass indexes) a tensor of the wrong size.
+pub(crate) use videomae::tensors::NamedTensors as Taker;
 
 /// Ultralytics `Conv`: Conv2d (no bias) + BatchNorm2d (eps 1e-3) + SiLU,
 /// stored with the BatchNorm folded into the convolution's weight and bias
 /// (what Ultralytics' own `fuse()` does for inference).
 #[derive(Debug, Clone)]
-pub struct ConvBnSilu<B: Backend> {
+pub(crate) struct ConvBnSilu<B: Backend> {
     weight: Tensor<B, 4>,
     bias: Tensor<B, 1>,
     stride: usize,
@@ -68,7 +36,7 @@ impl<B: Backend> ConvBnSilu<B> {
     /// Loads `prefix.conv.weight` (`[c_out, c_in, k, k]`) and `prefix.bn.*`
     /// (`[c_out]`), folding the BatchNorm.
     pub(crate) fn load(
-        t: &mut Taker<'_>,
+        t: &mut Taker,
         prefix: &str,
         [c_in, out, k]: [usize; 3],
         stride: usize,
@@ -80,7 +48,7 @@ impl<B: Backend> ConvBnSilu<B> {
         let beta = t.take(&format!("{prefix}.bn.bias"), &[out]);
         let mean = t.take(&format!("{prefix}.bn.running_mean"), &[out]);
         let var = t.take(&format!("{prefix}.bn.running_var"), &[out]);
-        t.map.remove(&format!("{prefix}.bn.num_batches_tracked"));
+        t.discard(&format!("{prefix}.bn.num_batches_tracked"));
         let (mut w, gamma, beta, mean, var) = (w?, gamma?, beta?, mean?, var?);
         let per_out = c_in * k * k;
         let mut bias = vec![0f32; out];
@@ -112,16 +80,11 @@ impl<B: Backend> ConvBnSilu<B> {
             opts,
         ))
     }
-
-    /// Output channels.
-    pub fn out_channels(&self) -> usize {
-        self.weight.dims()[0]
-    }
 }
 
 /// A plain Conv2d with bias (the last layer of each head branch).
 #[derive(Debug, Clone)]
-pub struct PlainConv<B: Backend> {
+pub(crate) struct PlainConv<B: Backend> {
     weight: Tensor<B, 4>,
     bias: Tensor<B, 1>,
 }
@@ -129,7 +92,7 @@ pub struct PlainConv<B: Backend> {
 impl<B: Backend> PlainConv<B> {
     /// Loads a 1x1 convolution from `c_in` to `c_out` channels.
     fn load(
-        t: &mut Taker<'_>,
+        t: &mut Taker,
         prefix: &str,
         [c_in, c_out]: [usize; 2],
         device: &B::Device,
@@ -155,7 +118,7 @@ impl<B: Backend> PlainConv<B> {
 
 /// `C2f`: split, a chain of bottlenecks, concatenate all, project.
 #[derive(Debug, Clone)]
-pub struct C2f<B: Backend> {
+pub(crate) struct C2f<B: Backend> {
     cv1: ConvBnSilu<B>,
     cv2: ConvBnSilu<B>,
     bottlenecks: Vec<(ConvBnSilu<B>, ConvBnSilu<B>)>,
@@ -167,7 +130,7 @@ impl<B: Backend> C2f<B> {
     /// from `c_in` to `c_out` channels (Ultralytics' `C2f(c_in, c_out, n)`
     /// with expansion 0.5).
     pub(crate) fn load(
-        t: &mut Taker<'_>,
+        t: &mut Taker,
         prefix: &str,
         [c_in, c_out]: [usize; 2],
         n: usize,
@@ -214,7 +177,7 @@ impl<B: Backend> C2f<B> {
 
 /// `SPPF`: 1x1 conv, three chained 5x5 max-pools, concatenate, 1x1 conv.
 #[derive(Debug, Clone)]
-pub struct Sppf<B: Backend> {
+pub(crate) struct Sppf<B: Backend> {
     cv1: ConvBnSilu<B>,
     cv2: ConvBnSilu<B>,
 }
@@ -223,7 +186,7 @@ impl<B: Backend> Sppf<B> {
     /// Loads `prefix.cv1` and `prefix.cv2` of Ultralytics' `SPPF(c_in,
     /// c_out)` (hidden width `c_in / 2`).
     pub(crate) fn load(
-        t: &mut Taker<'_>,
+        t: &mut Taker,
         prefix: &str,
         [c_in, c_out]: [usize; 2],
         device: &B::Device,
@@ -249,7 +212,7 @@ impl<B: Backend> Sppf<B> {
 }
 
 /// Nearest-neighbour 2x upsampling.
-pub fn upsample2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+pub(crate) fn upsample2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [b, c, h, w] = x.dims();
     x.reshape([b, c, h, 1, w, 1])
         .repeat_dim(3, 2)
@@ -261,6 +224,28 @@ pub fn upsample2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// and a class branch; outputs `(batch, 4 + classes, anchors)` with boxes
 /// as centre x, centre y, width, height in input pixels and class
 /// probabilities (Ultralytics' eval-mode output).
+///
+/// Built by [`YoloV8::load`](super::YoloV8::load); its output is what
+/// [`YoloV8::forward_raw`](super::YoloV8::forward_raw) returns (here with the
+/// randomly initialised test weights):
+///
+/// ```
+/// # let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yolov8/yolov8n_random.safetensors");
+/// use frame_select::burn::backend::Flex;
+/// use frame_select::burn::tensor::Tensor;
+/// use frame_select::detect::yolo::{STRIDES, YoloV8};
+/// let device = Default::default();
+/// let model = YoloV8::<Flex>::load(weights, &device)?;
+/// let out = model.forward_raw(Tensor::<Flex, 4>::ones([1, 3, 64, 64], &device));
+/// // One anchor per cell of each level: 8x8 + 4x4 + 2x2.
+/// let anchors: usize = STRIDES.iter().map(|s| (64 / s) * (64 / s)).sum();
+/// assert_eq!(out.dims(), [1, 4 + 80, anchors]);
+/// let v: Vec<f32> = out.into_data().convert::<f32>().to_vec().unwrap();
+/// // Rows 2 and 3 are box widths and heights (>= 0), rows 4.. probabilities.
+/// assert!(v[2 * anchors..4 * anchors].iter().all(|&s| s >= 0.0));
+/// assert!(v[4 * anchors..].iter().all(|&p| (0.0..=1.0).contains(&p)));
+/// # Ok::<(), frame_select::detect::DetectError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DetectHead<B: Backend> {
     boxes: Vec<(ConvBnSilu<B>, ConvBnSilu<B>, PlainConv<B>)>,
@@ -278,7 +263,7 @@ impl<B: Backend> DetectHead<B> {
     /// Loads `prefix.cv2.{i}` (boxes) and `prefix.cv3.{i}` (classes) of
     /// Ultralytics' `Detect(num_classes, ch)`.
     pub(crate) fn load(
-        t: &mut Taker<'_>,
+        t: &mut Taker,
         prefix: &str,
         ch: [usize; 3],
         num_classes: usize,
@@ -287,7 +272,7 @@ impl<B: Backend> DetectHead<B> {
         // Hidden widths as in Ultralytics' `Detect.__init__`.
         let c_box = 16.max(ch[0] / 4).max(4 * REG_MAX);
         let c_cls = ch[0].max(num_classes.min(100));
-        let branch = |t: &mut Taker<'_>, name: &str, i: usize, hidden: usize, out: usize| {
+        let branch = |t: &mut Taker, name: &str, i: usize, hidden: usize, out: usize| {
             let p = |j: usize| format!("{prefix}.{name}.{i}.{j}");
             let a = ConvBnSilu::load(t, &p(0), [ch[i], hidden, 3], 1, device);
             let b = ConvBnSilu::load(t, &p(1), [hidden, hidden, 3], 1, device);
@@ -301,7 +286,7 @@ impl<B: Backend> DetectHead<B> {
             .map(|i| branch(t, "cv3", i, c_cls, num_classes))
             .collect();
         // The DFL projection is the fixed vector 0..16, not a learnt weight.
-        t.map.remove(&format!("{prefix}.dfl.conv.weight"));
+        t.discard(&format!("{prefix}.dfl.conv.weight"));
         let boxes: Vec<_> = boxes.into_iter().collect::<Option<_>>()?;
         let classes: Vec<_> = classes.into_iter().collect::<Option<Vec<_>>>()?;
         Some(Self {

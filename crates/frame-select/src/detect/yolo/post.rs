@@ -9,6 +9,19 @@ use crate::scene::resize::LinearResizer;
 
 /// A letterboxed frame: resized to fit `size x size` keeping its aspect,
 /// centred on grey (114) padding.
+///
+/// ```
+/// use frame_select::detect::yolo::{RawBox, letterbox};
+/// use frame_select::ndarray::Array3;
+/// // A 32x64 (h x w) frame into a 64x64 input: no scaling, 16 rows of padding above.
+/// let lb = letterbox(Array3::from_elem((32, 64, 3), 7u8).view(), 64);
+/// assert_eq!((lb.gain, lb.pad), (1.0, (0.0, 16.0)));
+/// assert_eq!(lb.chw_unit().len(), 3 * 64 * 64);
+/// // A box in input pixels maps back to the frame, clipped to it.
+/// let b = RawBox { x0: 10.0, y0: 10.0, x1: 30.0, y1: 40.0, score: 0.9, class: 0 };
+/// let d = lb.to_frame(b, 64, 32);
+/// assert_eq!((d.x0, d.y0, d.x1, d.y1), (10.0, 0.0, 30.0, 24.0));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Letterbox {
     /// The padded image, `size x size x 3`, RGB.
@@ -25,6 +38,17 @@ pub struct Letterbox {
 /// Ultralytics' `LetterBox(new_shape=size, auto=False)`: gain
 /// `min(size/h, size/w)`, new size rounded half-to-even, bilinear resize
 /// (OpenCV's arithmetic), padding split as `round(d -+ 0.1)`.
+///
+/// ```
+/// use frame_select::detect::yolo::letterbox;
+/// use frame_select::ndarray::Array3;
+/// // 32x64 (h x w) halved into a 32x32 input: 16 rows of picture between
+/// // 8 rows of grey (114) padding above and below.
+/// let lb = letterbox(Array3::from_elem((32, 64, 3), 7u8).view(), 32);
+/// assert_eq!((lb.gain, lb.pad), (0.5, (0.0, 8.0)));
+/// assert_eq!(lb.image.dim(), (32, 32, 3));
+/// assert_eq!((lb.image[[7, 0, 0]], lb.image[[8, 0, 0]], lb.image[[24, 0, 0]]), (114, 7, 114));
+/// ```
 pub fn letterbox(frame: ArrayView3<'_, u8>, size: usize) -> Letterbox {
     let (h, w, _) = frame.dim();
     let r = (size as f64 / h as f64).min(size as f64 / w as f64);
@@ -84,6 +108,16 @@ impl Letterbox {
 }
 
 /// A box after NMS, in network input pixels.
+///
+/// ```
+/// use frame_select::detect::yolo::{YoloConfig, non_max_suppression};
+/// // One anchor, one class: centre (50, 40), size 20 x 10, confidence 0.9.
+/// let raw = [50.0, 40.0, 20.0, 10.0, 0.9];
+/// let boxes = non_max_suppression(&raw, 5, &YoloConfig::default());
+/// let b = boxes[0];
+/// assert_eq!((b.x0, b.y0, b.x1, b.y1), (40.0, 35.0, 60.0, 45.0));
+/// assert_eq!((b.score, b.class), (0.9, 0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RawBox {
     /// Left.
@@ -122,6 +156,23 @@ fn iou(a: &RawBox, b: &RawBox) -> f32 {
 /// sorted by score and greedily suppressed within their class at IoU above
 /// `iou`; at most `max_detections` remain. `raw` is the `(channels,
 /// anchors)` output, row-major.
+///
+/// ```
+/// use frame_select::detect::yolo::{YoloConfig, non_max_suppression};
+/// // Three anchors (columns) of a one-class output: rows cx, cy, w, h, score.
+/// let raw = [
+///     50.0, 52.0, 10.0, // cx
+///     50.0, 50.0, 10.0, // cy
+///     20.0, 20.0, 4.0, // w
+///     20.0, 20.0, 4.0, // h
+///     0.9, 0.8, 0.1, // person confidence
+/// ];
+/// let boxes = non_max_suppression(&raw, 5, &YoloConfig::default());
+/// // The second box overlaps the first at IoU 0.82 > 0.7 and is suppressed;
+/// // the third is below the 0.25 confidence.
+/// assert_eq!(boxes.len(), 1);
+/// assert_eq!(boxes[0].score, 0.9);
+/// ```
 pub fn non_max_suppression(raw: &[f32], channels: usize, config: &YoloConfig) -> Vec<RawBox> {
     let anchors = raw.len() / channels.max(1);
     let at = |c: usize, a: usize| raw[c * anchors + a];

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use super::value::{Value, short};
-use crate::checkpoint::{bf16_to_f32, f16_to_f32};
+use crate::tensors::{bf16_to_f32, f16_to_f32};
 
 /// Element type of a storage.
 #[derive(Clone, Debug, PartialEq)]

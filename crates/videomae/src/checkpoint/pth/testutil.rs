@@ -11,7 +11,7 @@ use zip::write::{SimpleFileOptions, ZipWriter};
 
 /// One tensor of a crafted state dict.
 #[derive(Clone, Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     /// Storage key (`data/<key>`).
     pub key: String,
@@ -45,14 +45,14 @@ impl Spec {
 }
 
 /// BINUNICODE.
-pub fn text(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn text(out: &mut Vec<u8>, s: &str) {
     out.push(b'X');
     out.extend((s.len() as u32).to_le_bytes());
     out.extend(s.as_bytes());
 }
 
 /// BININT (LONG1 beyond 32 bits).
-pub fn int(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
     if let Ok(v) = i32::try_from(v) {
         out.push(b'J');
         out.extend(v.to_le_bytes());
@@ -63,7 +63,7 @@ pub fn int(out: &mut Vec<u8>, v: i64) {
 }
 
 /// GLOBAL `module name`.
-pub fn global(out: &mut Vec<u8>, module: &str, name: &str) {
+pub(crate) fn global(out: &mut Vec<u8>, module: &str, name: &str) {
     out.push(b'c');
     out.extend(format!("{module}\n{name}\n").as_bytes());
 }
@@ -77,7 +77,7 @@ fn ints(out: &mut Vec<u8>, v: &[i64]) {
 }
 
 /// `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
-pub fn tensor(out: &mut Vec<u8>, t: &Spec) {
+pub(crate) fn tensor(out: &mut Vec<u8>, t: &Spec) {
     global(out, "torch._utils", "_rebuild_tensor_v2");
     out.push(b'(');
     out.push(b'(');
@@ -98,7 +98,7 @@ pub fn tensor(out: &mut Vec<u8>, t: &Spec) {
 
 /// A protocol-2 pickle of `{top: {name: tensor, ...}, "epoch": 3}` (or the
 /// bare state dict when `top` is `None`).
-pub fn state_dict(top: Option<&str>, tensors: &[Spec]) -> Vec<u8> {
+pub(crate) fn state_dict(top: Option<&str>, tensors: &[Spec]) -> Vec<u8> {
     let mut out = vec![0x80, 2, b'}', b'('];
     if let Some(top) = top {
         text(&mut out, top);
@@ -119,17 +119,17 @@ pub fn state_dict(top: Option<&str>, tensors: &[Spec]) -> Vec<u8> {
 }
 
 /// Little-endian float32 bytes.
-pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
+pub(crate) fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 /// A zip of `entries` under `archive/`, stored like torch writes them.
-pub fn pth(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn pth(entries: &[(&str, &[u8])]) -> Vec<u8> {
     pth_with(entries, CompressionMethod::Stored)
 }
 
 /// A zip of `entries` under `archive/` with `method`.
-pub fn pth_with(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
+pub(crate) fn pth_with(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default()
         .compression_method(method)
@@ -144,7 +144,11 @@ pub fn pth_with(entries: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8>
 
 /// A stored `.pth` of a state dict: `top` as in [`state_dict`], storages
 /// `(key, bytes)`.
-pub fn state_dict_pth(top: Option<&str>, tensors: &[Spec], storages: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn state_dict_pth(
+    top: Option<&str>,
+    tensors: &[Spec],
+    storages: &[(&str, &[u8])],
+) -> Vec<u8> {
     let pickle = state_dict(top, tensors);
     let names: Vec<String> = storages.iter().map(|(k, _)| format!("data/{k}")).collect();
     let mut entries: Vec<(&str, &[u8])> = vec![("data.pkl", &pickle), ("byteorder", b"little")];
