@@ -18,9 +18,9 @@
 //! |---|---|---|---|---|---|
 //! | `curation` | `curation` (default) | `curation-core` | ingest, filters, manifests, VideoMAE lists, WebDataset shards | no | no |
 //! | `hashtags` | `hashtags` | `hashtag-select` | action vocabularies to hashtag groups, adaptive crawl loop | no | no |
-//! | `frames` | `frames` | `frame-select` | video I/O, shots, longest scene, quality, near-duplicates, person detection | yes (YOLOv8) | yes |
+//! | `frames` | `frames` | `frame-select` | video I/O, shots, longest scene, quality, near-duplicates, person detection | yes (YOLOv8, through `videomae`) | yes |
 //! | `videomae` | `videomae` | `videomae` | VideoMAE V2 in Burn: encoder, classifier, pretraining model, checkpoint import | yes | no |
-//! | `pretrain` | `pretrain` | `ssl-pretrain` | masked-video pretraining (planned) | no | no |
+//! | `pretrain` | `pretrain` | `ssl-pretrain` | the pretraining clip loader (sources, sampling, augmentation, parallel decoding); the training loop is planned | yes | yes |
 //! | `finetune` | `finetune` | `finetune-bench` | fine-tuning and benchmark evaluation (planned) | no | no |
 //!
 //! `full` turns on every stage. The default (`curation` alone) builds
