@@ -1,19 +1,36 @@
 //! # ssl-pretrain: VideoMAE V2 masked-video pretraining
 //!
-//! **Status: not implemented yet** (planned in a later issue). This crate
-//! exposes no API today; nothing here pretends to work.
-//!
-//! ## Role
-//! Self-supervised pretraining of the `videomae` model with dual masking
-//! (encoder tube mask, decoder running-cell mask) on curated clips: the
-//! shard/list loader with 16-frame sampling and multi-scale crops, AdamW with
-//! warm-up and cosine schedule, atomic resumable checkpoints and progress.
+//! Self-supervised pretraining of the `videomae` model with dual masking on
+//! curated, unlabelled clips. Today this crate holds the **clip loader**
+//! ([`data`]): VideoMAE pretraining lists, curation-core manifests and
+//! WebDataset shards (members decoded in place), folders of clips; the
+//! reference's frame sampling, multi-scale crop and Pillow-exact resize;
+//! parallel decoding with bounded prefetch, an order fixed by the seed, and
+//! damaged clips skipped and counted. The training loop is not written yet.
 //!
 //! ## Place in the data flow
 //! ```text
 //! metadata ─► hashtag groups ─► filters ─► frame selection ─► shards ─► [pretraining] ─► fine-tuning ─► report
 //! ```
-//! It reads `curation-core`'s WebDataset shards or VideoMAE pretraining lists
-//! and composes on top of `videomae`.
+//!
+//! ## Example
+//! ```no_run
+//! use std::sync::{Arc, Mutex};
+//! use ssl_pretrain::data::{ClipLoader, LoaderConfig, SkipReport, read_pretrain_list};
+//! let clips = read_pretrain_list("pretrain_list.txt".as_ref(), None)?;
+//! let loader = ClipLoader::new(Arc::new(clips), LoaderConfig { batch_size: 8, ..LoaderConfig::default() })?;
+//! let report = Arc::new(Mutex::new(SkipReport::default()));
+//! for batch in loader.epoch(0, 0, report.clone()) {
+//!     println!("{:?} waited {:?}", batch.dims, batch.data_wait); // [32, 16, 3, 224, 224]
+//! }
+//! # Ok::<(), ssl_pretrain::data::DataError>(())
+//! ```
 
 #![deny(missing_docs)]
+
+/// The Burn version this crate is built on (its optimizer works on Burn
+/// modules and gradients).
+pub use burn;
+
+pub mod data;
+pub mod train;
