@@ -46,6 +46,7 @@ cargo check --workspace --all-targets --no-default-features --features tubelet/c
 
 step "cargo check --features cuda (type-checks burn-cuda; needs no GPU)"
 cargo check -p videomae --features cuda --locked
+cargo check -p ssl-pretrain --features cuda --example pretrain --locked
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tubelet/full,tubelet/synthetic --locked
@@ -84,6 +85,22 @@ H=crates/hashtag-select/tests/data
   --views "$H/tag_views.csv" --out "$SCRATCH/groups.json"
 grep -q '"name": "skateboarding"' "$SCRATCH/groups.json"
 grep -qx 'football' "$SCRATCH/labels.txt"
+
+step "pretrain example: curate's shards -> 6 steps of a tiny VideoMAE V2, resumed"
+"$EXAMPLES/curate" --input tests/data/crawl --config tests/data/filters.toml \
+  --out "$SCRATCH/curated" --shards >/dev/null
+PRE=(--data "$SCRATCH/curated/shards" --model tiny --out "$SCRATCH/pretrain" --batch 1
+  --num-sample 2 --sampling-rate 1 --save-every 3 --lr 0.2 --workers 2)
+"$EXAMPLES/pretrain" "${PRE[@]}" --steps 6 >/dev/null
+# As if killed after step 3's checkpoint: resume redoes steps 4 to 6.
+rm -rf "$SCRATCH/pretrain/checkpoints/step-00000006"
+"$EXAMPLES/pretrain" "${PRE[@]}" --steps 6 --resume | tail -1
+test "$(wc -l < "$SCRATCH/pretrain/metrics.jsonl")" -eq 6
+test -f "$SCRATCH/pretrain/export/model.safetensors"
+# Another schedule length is another recipe: refused on resume.
+if "$EXAMPLES/pretrain" "${PRE[@]}" --steps 9 --resume >/dev/null 2>&1; then
+  echo "a resume with another recipe was accepted"; exit 1
+fi
 
 step "hostile input against the command-line tools (tests/hostile/cli.sh)"
 bash tests/hostile/cli.sh "$EXAMPLES"

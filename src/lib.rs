@@ -20,7 +20,7 @@
 //! | `hashtags` | `hashtags` | `hashtag-select` | action vocabularies to hashtag groups, adaptive crawl loop | no | no |
 //! | `frames` | `frames` | `frame-select` | video I/O, shots, longest scene, quality, near-duplicates, person detection | yes (YOLOv8, through `videomae`) | yes |
 //! | `videomae` | `videomae` | `videomae` | VideoMAE V2 in Burn: encoder, classifier, pretraining model, checkpoint import | yes | no |
-//! | `pretrain` | `pretrain` | `ssl-pretrain` | the pretraining clip loader (sources, sampling, augmentation, parallel decoding); the training loop is planned | yes | yes |
+//! | `pretrain` | `pretrain` | `ssl-pretrain` | VideoMAE V2 pretraining: clip loader, AdamW and schedule, the loop with atomic checkpoints and exact resume | yes | yes |
 //! | `finetune` | `finetune` | `finetune-bench` | fine-tuning and benchmark evaluation (planned) | no | no |
 //!
 //! `full` turns on every stage. The default (`curation` alone) builds

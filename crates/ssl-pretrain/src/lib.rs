@@ -1,19 +1,23 @@
 //! # ssl-pretrain: VideoMAE V2 masked-video pretraining
 //!
 //! Self-supervised pretraining of the `videomae` model with dual masking on
-//! curated, unlabelled clips. Today this crate holds the **clip loader**
-//! ([`data`]): VideoMAE pretraining lists, curation-core manifests and
-//! WebDataset shards (members decoded in place), folders of clips; the
-//! reference's frame sampling, multi-scale crop and Pillow-exact resize;
-//! parallel decoding with bounded prefetch, an order fixed by the seed, and
-//! damaged clips skipped and counted. The training loop is not written yet.
+//! curated, unlabelled clips, on CPU (Flex) or CUDA (feature `cuda`):
+//! - [`data`]: the clip loader (shared with fine-tuning). VideoMAE lists,
+//!   curation-core manifests and WebDataset shards (members decoded in
+//!   place), folders of clips; the reference's frame sampling, multi-scale
+//!   crop and Pillow-exact resize; parallel decoding with bounded prefetch,
+//!   an order fixed by the seed, damaged clips skipped and counted.
+//! - [`train`]: AdamW with the reference's parameter groups and PyTorch's
+//!   update, global-norm clipping, warm-up + cosine schedule.
+//! - [`run`]: the recipe, the loop, atomic checkpoints and exact resume.
+//!   The `pretrain` example is the command-line front end.
 //!
 //! ## Place in the data flow
 //! ```text
 //! metadata ─► hashtag groups ─► filters ─► frame selection ─► shards ─► [pretraining] ─► fine-tuning ─► report
 //! ```
 //!
-//! ## Example
+//! ## Loading clips
 //! ```no_run
 //! use std::sync::{Arc, Mutex};
 //! use ssl_pretrain::data::{ClipLoader, LoaderConfig, SkipReport, read_pretrain_list};
@@ -33,4 +37,5 @@
 pub use burn;
 
 pub mod data;
+pub mod run;
 pub mod train;
