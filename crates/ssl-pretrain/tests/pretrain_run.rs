@@ -169,6 +169,21 @@ fn the_loss_falls_and_a_resumed_run_repeats_the_same_losses() {
     let last = latest_checkpoint(&split).unwrap().unwrap();
     assert!(last.ends_with("step-00000024"));
     videomae::checkpoint::load_hf_pretraining::<Flex>(&last, &Default::default()).unwrap();
+    // Pictures: loss and lr curves, and a reconstruction per checkpoint of
+    // one fixed clip (the same in both sessions of the split run).
+    let curves = image::open(split.join("curves.png")).unwrap();
+    assert_eq!((curves.width(), curves.height()), (720, 480));
+    let (t, s) = (
+        tiny_model().num_frames as u32,
+        tiny_model().image_size as u32,
+    );
+    for step in [8, 10, 12, 24] {
+        let preview = image::open(split.join(format!("previews/step-{step:08}.png"))).unwrap();
+        assert_eq!((preview.width(), preview.height()), (t * s, 3 * s));
+    }
+    let a = std::fs::read(split.join("previews/step-00000024.png")).unwrap();
+    let b = std::fs::read(dir.path().join("whole/previews/step-00000024.png")).unwrap();
+    assert_eq!(a, b, "the resumed run drew another clip or another model");
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! resized here equals Pillow's byte for byte (tests against fixtures from
 //! `tools/gen_loader_fixtures.py`).
 
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array3, ArrayView3, Axis};
 
 /// Fractional bits of Pillow's 8-bit fixed-point weights (`32 - 8 - 2`).
 const PRECISION_BITS: u32 = 22;
@@ -75,8 +75,14 @@ fn taps(in_size: usize, out_size: usize) -> Taps {
 }
 
 /// Rounds a fixed-point sum (which started at one half) to a byte.
-fn clip8(sum: i64) -> u8 {
+fn clip8(sum: i32) -> u8 {
     (sum >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// The fixed-point weights as `i32`, Pillow's accumulator type: a sum of
+/// bytes times weights that add up to `2^22` stays below `2^31`.
+fn weights_i32(t: &Taps) -> Vec<i32> {
+    t.weights.iter().map(|&w| w as i32).collect()
 }
 
 /// Resizes a `height x width x channels` frame to `out_h x out_w` exactly as
@@ -110,46 +116,82 @@ pub fn resize_bilinear(frame: ArrayView3<'_, u8>, out_h: usize, out_w: usize) ->
     let row_first = vert.first[0];
     let row_last = vert.first[out_h - 1] + vert.count[out_h - 1];
     let rows = row_last - row_first;
-    let horizontal = if out_w != in_w {
-        let h = taps(in_w, out_w);
-        let mut tmp = Array3::<u8>::zeros((rows, out_w, bands));
-        for y in 0..rows {
-            let src = frame.index_axis(ndarray::Axis(0), y + row_first);
-            for x in 0..out_w {
-                let k = &h.weights[x * h.taps..x * h.taps + h.count[x]];
-                for c in 0..bands {
-                    let mut sum = 1i64 << (PRECISION_BITS - 1);
-                    for (i, w) in k.iter().enumerate() {
-                        sum += i64::from(src[[h.first[x] + i, c]]) * w;
+    let width = if out_w != in_w { out_w } else { in_w };
+    let row_len = width * bands;
+    // Rows of the (horizontally resized) source, contiguous; filled by
+    // pushing, so no time goes to zeroing buffers about to be overwritten.
+    let mut tmp: Vec<u8> = Vec::with_capacity(rows * row_len);
+    let mut src_row = vec![0u8; in_w * bands];
+    let hor = (out_w != in_w).then(|| {
+        let t = taps(in_w, out_w);
+        let w = weights_i32(&t);
+        (t, w)
+    });
+    for y in 0..rows {
+        let view = frame.index_axis(Axis(0), y + row_first);
+        // A crop of a larger frame has contiguous rows; copy otherwise.
+        let src: &[u8] = match view.as_slice() {
+            Some(s) => s,
+            None => {
+                for (d, v) in src_row.iter_mut().zip(view.iter()) {
+                    *d = *v;
+                }
+                &src_row
+            }
+        };
+        match &hor {
+            None => tmp.extend_from_slice(src),
+            Some((t, w)) if bands == 3 => {
+                // RGB, the loader's case: the three sums of a pixel together,
+                // over contiguous source pixels.
+                for x in 0..out_w {
+                    let k = &w[x * t.taps..x * t.taps + t.count[x]];
+                    let first = t.first[x] * 3;
+                    let pixels = &src[first..first + k.len() * 3];
+                    let mut sum = [1i32 << (PRECISION_BITS - 1); 3];
+                    for (px, &w) in pixels.chunks_exact(3).zip(k) {
+                        sum[0] += i32::from(px[0]) * w;
+                        sum[1] += i32::from(px[1]) * w;
+                        sum[2] += i32::from(px[2]) * w;
                     }
-                    tmp[[y, x, c]] = clip8(sum);
+                    tmp.extend(sum.map(clip8));
+                }
+            }
+            Some((t, w)) => {
+                for x in 0..out_w {
+                    let k = &w[x * t.taps..x * t.taps + t.count[x]];
+                    let base = t.first[x] * bands;
+                    for c in 0..bands {
+                        let mut sum = 1i32 << (PRECISION_BITS - 1);
+                        for (i, w) in k.iter().enumerate() {
+                            sum += i32::from(src[base + i * bands + c]) * w;
+                        }
+                        tmp.push(clip8(sum));
+                    }
                 }
             }
         }
-        tmp
-    } else {
-        frame
-            .slice(ndarray::s![row_first..row_last, .., ..])
-            .to_owned()
-    };
+    }
     if out_h == in_h {
-        return horizontal;
+        return Array3::from_shape_vec((out_h, width, bands), tmp).expect("sizes match");
     }
-    let mut out = Array3::<u8>::zeros((out_h, out_w, bands));
+    let w = weights_i32(&vert);
+    let mut out: Vec<u8> = Vec::with_capacity(out_h * row_len);
+    let mut acc = vec![0i32; row_len];
     for y in 0..out_h {
-        let k = &vert.weights[y * vert.taps..y * vert.taps + vert.count[y]];
+        let k = &w[y * vert.taps..y * vert.taps + vert.count[y]];
         let top = vert.first[y] - row_first;
-        for x in 0..out_w {
-            for c in 0..bands {
-                let mut sum = 1i64 << (PRECISION_BITS - 1);
-                for (i, w) in k.iter().enumerate() {
-                    sum += i64::from(horizontal[[top + i, x, c]]) * w;
-                }
-                out[[y, x, c]] = clip8(sum);
+        acc.fill(1 << (PRECISION_BITS - 1));
+        // Row by row, so the inner loop runs over contiguous bytes.
+        for (i, w) in k.iter().enumerate() {
+            let src = &tmp[(top + i) * row_len..(top + i + 1) * row_len];
+            for (a, &v) in acc.iter_mut().zip(src) {
+                *a += i32::from(v) * w;
             }
         }
+        out.extend(acc.iter().map(|&a| clip8(a)));
     }
-    out
+    Array3::from_shape_vec((out_h, width, bands), out).expect("sizes match")
 }
 
 #[cfg(test)]

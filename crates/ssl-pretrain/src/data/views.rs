@@ -51,8 +51,16 @@ pub struct ClipView {
 /// If a frame is not `h x w x 3` or the box does not lie inside it.
 pub fn normalised_view(frames: &[Array3<u8>], crop: CropBox, size: usize) -> ClipView {
     let plane = size * size;
-    let mut pixels = vec![0f32; frames.len() * 3 * plane];
-    for (t, frame) in frames.iter().enumerate() {
+    // Filled by pushing: zeroing 9.6 MB per view first cost a sixth of the
+    // time.
+    let mut pixels: Vec<f32> = Vec::with_capacity(frames.len() * 3 * plane);
+    // Each byte's normalised value, computed once per channel in the
+    // reference's order (so the table holds exactly what the per-pixel
+    // arithmetic would give).
+    let table: [[f32; 256]; 3] = std::array::from_fn(|c| {
+        std::array::from_fn(|v| (v as f32 / 255.0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c])
+    });
+    for frame in frames {
         assert_eq!(frame.dim().2, 3, "frames are RGB");
         let region = frame.slice(s![crop.y..crop.y + crop.h, crop.x..crop.x + crop.w, ..]);
         let resized = if (crop.w, crop.h) == (size, size) {
@@ -60,10 +68,10 @@ pub fn normalised_view(frames: &[Array3<u8>], crop: CropBox, size: usize) -> Cli
         } else {
             resize_bilinear(region, size, size)
         };
-        let base = t * 3 * plane;
-        for ((y, x, c), &v) in resized.indexed_iter() {
-            let value = (f32::from(v) / 255.0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
-            pixels[base + c * plane + y * size + x] = value;
+        let resized = resized.as_standard_layout();
+        let bytes = resized.as_slice().expect("standard layout");
+        for (c, table) in table.iter().enumerate() {
+            pixels.extend(bytes[c..].iter().step_by(3).map(|&v| table[usize::from(v)]));
         }
     }
     ClipView { pixels, crop }

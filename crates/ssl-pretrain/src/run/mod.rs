@@ -11,6 +11,7 @@
 //! scheduled rate, one AdamW step.
 
 mod checkpoint;
+mod preview;
 mod trainer;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use crate::train::AdamWSettings;
 pub use checkpoint::{
     CheckpointError, TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint,
 };
+pub use preview::{curves_png, reconstruct, reconstruction_strip};
 pub use trainer::{RunError, RunSummary, StepMetrics, Trainer};
 
 /// A small ViT for CPU runs and tests: 64x64 pixels, 8 frames, width 96,

@@ -17,6 +17,7 @@ use super::PretrainConfig;
 use super::checkpoint::{
     CheckpointError, TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint,
 };
+use super::preview::{curves_png, reconstruct, save_png};
 use crate::data::{Batch, Batches, ClipLoader, SkipReport};
 use crate::train::{AdamW, CosineSchedule, clip_scale, grad_norm, scaled_lr};
 
@@ -185,6 +186,9 @@ pub struct Trainer<AB: AutodiffBackend> {
     tube: TubeMask,
     cell: Option<RunningCellMask>,
     schedule: CosineSchedule,
+    /// A fixed clip view and masks whose reconstruction is drawn at every
+    /// checkpoint: `(pixels, masks, encoder mask)`.
+    preview: Option<(Vec<f32>, PretrainMasks, Vec<bool>)>,
 }
 
 impl<AB: AutodiffBackend> Trainer<AB> {
@@ -255,6 +259,7 @@ impl<AB: AutodiffBackend> Trainer<AB> {
             tube,
             cell,
             schedule,
+            preview: None,
         })
     }
 
@@ -290,6 +295,7 @@ impl<AB: AutodiffBackend> Trainer<AB> {
             (self.state.step + n).min(self.config.total_steps)
         });
         let mut last = latest_checkpoint(&self.run_dir)?;
+        self.pick_preview(loader);
         while self.state.step < end {
             let started = Instant::now();
             let mut micro = Vec::with_capacity(self.config.accum_steps);
@@ -333,8 +339,18 @@ impl<AB: AutodiffBackend> Trainer<AB> {
             on_step(&m);
             if self.state.step.is_multiple_of(self.config.save_every) || self.state.step == end {
                 last = Some(self.save()?);
+                self.draw_preview()?;
             }
         }
+        let curves = self.run_dir.join("curves.png");
+        let all = read_metrics(&metrics_path).map_err(|source| RunError::Io {
+            path: metrics_path.clone(),
+            source,
+        })?;
+        save_png(&curves_png(&all), &curves).map_err(|source| RunError::Io {
+            path: curves,
+            source,
+        })?;
         let checkpoint = match last {
             Some(p) => p,
             None => self.save()?,
@@ -356,6 +372,50 @@ impl<AB: AutodiffBackend> Trainer<AB> {
             &self.optimizer.state(),
             &self.state,
         )?)
+    }
+
+    /// The first view of epoch 0's first clip, with masks from a fixed
+    /// seed: the same clip in every session of the run.
+    fn pick_preview(&mut self, loader: &ClipLoader) {
+        if self.preview.is_some() {
+            return;
+        }
+        let report = Arc::new(Mutex::new(SkipReport::default()));
+        let Some(batch) = loader.epoch(0, 0, report).next() else {
+            return;
+        };
+        let per_view: usize = batch.dims[1..].iter().product();
+        let Some(pixels) = batch.pixels.get(..per_view) else {
+            return;
+        };
+        let mut rng = MaskRng::seed(step_seed(self.config.seed, u64::MAX - 1));
+        let hidden = self.tube.sample(&mut rng);
+        let dec = self.cell.as_ref().map(|c| vec![c.sample(&mut rng)]);
+        if let Ok(masks) = PretrainMasks::dual(std::slice::from_ref(&hidden), dec.as_deref()) {
+            self.preview = Some((pixels.to_vec(), masks, hidden));
+        }
+    }
+
+    /// `previews/step-NNNNNNNN.png`: input, encoder view and reconstruction
+    /// of the preview clip by the current model.
+    fn draw_preview(&self) -> Result<(), RunError> {
+        let Some((pixels, masks, hidden)) = &self.preview else {
+            return Ok(());
+        };
+        let model = self.model.valid();
+        let img = reconstruct(
+            &model,
+            &self.config.model,
+            pixels,
+            masks,
+            hidden,
+            &self.device,
+        );
+        let path = self
+            .run_dir
+            .join("previews")
+            .join(format!("step-{:08}.png", self.state.step));
+        save_png(&img, &path).map_err(|source| RunError::Io { path, source })
     }
 
     fn next_epoch(
@@ -480,4 +540,12 @@ impl<AB: AutodiffBackend> Trainer<AB> {
             data_wait: (waited / elapsed).min(1.0),
         })
     }
+}
+
+/// The steps logged in a `metrics.jsonl` (unparsable lines skipped).
+fn read_metrics(path: &Path) -> std::io::Result<Vec<StepMetrics>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
 }
