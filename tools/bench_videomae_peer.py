@@ -5,7 +5,10 @@ transformers' VideoMAEForPreTraining (norm_pix_loss, every masked token
 decoded) with the same shapes as the Burn bench: ViT-S/16 at 16x224x224 and
 the tiny test config, batch 2, 90% tube masking (3 of 4 cells on the tiny
 2x2 grid), forward (eval, no_grad, loss included) and forward + backward
-(train mode). Random weights: the timing does not depend on them.
+(train mode), and a whole optimizer step (forward, backward, global grad
+norm, AdamW with the reference's parameter groups: the peer of
+ssl-pretrain's optimizer_step bench). Random weights: the timing does not
+depend on them.
 
     tools/.venv-videomae/bin/python tools/bench_videomae_peer.py [--threads N]
 
@@ -79,11 +82,31 @@ def main():
             model.zero_grad(set_to_none=True)
             model(pixels, bool_masked_pos=mask).loss.backward()
 
+        # One optimizer step as VideoMAE V2's engine takes it (fp32): the
+        # reference's two parameter groups, AdamW (0.9, 0.95) eps 1e-8, the
+        # global gradient norm computed (clip_grad_norm_ with an infinite
+        # bound), then the update. The peer of ssl-pretrain's
+        # benches/optimizer_step.rs.
+        skip = {"mask_token"}
+        decay, no_decay = [], []
+        for n, p in model.named_parameters():
+            (no_decay if p.ndim <= 1 or n.endswith(".bias") or n.split(".")[-1] in skip else decay).append(p)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05},
+                                 {"params": no_decay, "weight_decay": 0.0}],
+                                lr=1e-4, betas=(0.9, 0.95), eps=1e-8)
+
+        def optimizer_step():
+            opt.zero_grad(set_to_none=True)
+            model(pixels, bool_masked_pos=mask).loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+            opt.step()
+
         model.eval()
         fwd = timed(forward, 2, args.iters)
         model.train()
         bwd = timed(forward_backward, 2, args.iters)
-        for case, (median, best) in [("forward", fwd), ("forward_backward", bwd)]:
+        step = timed(optimizer_step, 2, args.iters)
+        for case, (median, best) in [("forward", fwd), ("forward_backward", bwd), ("optimizer_step", step)]:
             print(json.dumps({"bench": f"{name}/{case}", "median_s": median, "min_s": best,
                               "threads": args.threads, "torch": torch.__version__}))
 

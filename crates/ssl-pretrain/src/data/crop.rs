@@ -171,6 +171,100 @@ mod tests {
         }
     }
 
+    /// Hand-computed from the reference's `fill_fix_offset` and
+    /// `_sample_crop_size` (steps are floored quarters of the slack).
+    #[test]
+    fn grids_and_sizes_equal_hand_computed_reference_cases() {
+        assert_eq!(
+            fixed_offsets(320, 240, 224, 224),
+            [
+                (0, 0),
+                (96, 0),
+                (0, 16),
+                (96, 16),
+                (48, 8),
+                (0, 8),
+                (96, 8),
+                (48, 16),
+                (48, 0),
+                (24, 4),
+                (72, 4),
+                (24, 12),
+                (72, 12)
+            ]
+        );
+        assert_eq!(
+            fixed_offsets(320, 240, 240, 210),
+            [
+                (0, 0),
+                (80, 0),
+                (0, 28),
+                (80, 28),
+                (40, 14),
+                (0, 14),
+                (80, 14),
+                (40, 28),
+                (40, 0),
+                (20, 7),
+                (60, 7),
+                (20, 21),
+                (60, 21)
+            ]
+        );
+        // 340 - 168 = 172 = 4 x 43; 256 - 192 = 64 = 4 x 16.
+        assert_eq!(
+            fixed_offsets(340, 256, 168, 192),
+            [
+                (0, 0),
+                (172, 0),
+                (0, 64),
+                (172, 64),
+                (86, 32),
+                (0, 32),
+                (172, 32),
+                (86, 64),
+                (86, 0),
+                (43, 16),
+                (129, 16),
+                (43, 48),
+                (129, 48)
+            ]
+        );
+        // 320 - 158 = 162: the right-hand crops stop 2 px short of the edge.
+        assert_eq!(fixed_offsets(320, 240, 158, 158)[1], (160, 0));
+        let crop = MultiScaleCrop::default();
+        assert_eq!(
+            crop.crop_sizes(340, 256),
+            [
+                (256, 256),
+                (224, 256),
+                (256, 224),
+                (224, 224),
+                (192, 224),
+                (224, 192),
+                (192, 192),
+                (168, 192),
+                (192, 168),
+                (168, 168)
+            ]
+        );
+        assert_eq!(
+            crop.crop_sizes(320, 240),
+            [
+                (240, 240),
+                (210, 240),
+                (240, 210),
+                (210, 210),
+                (180, 210),
+                (210, 180),
+                (180, 180),
+                (158, 180),
+                (180, 158),
+                (158, 158)
+            ]
+        );
+    }
+
     #[test]
     fn sizes_pair_neighbouring_scales_only() {
         // Short side 300: 300, 262, 225 (snapped to 224), 198.
