@@ -5,8 +5,9 @@
 //! picks, from a file and from the same file inside a WebDataset shard;
 //! unreadable clips in a list are skipped and counted, never fatal.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use curation_core::ShardLimits;
@@ -22,33 +23,11 @@ use videomae::masking::MaskRng;
 fn numbered_video(dir: &Path, name: &str, frames: u32) -> PathBuf {
     let path = dir.join(name);
     let source = "color=c=black:s=64x48:r=25,format=rgb24,geq=r='2*N':g='2*N':b='2*N'";
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            source,
-        ])
-        .args([
-            "-frames:v",
-            &frames.to_string(),
-            "-c:v",
-            "libx264rgb",
-            "-qp",
-            "0",
-        ])
-        .args(["-g", "12", "-bf", "0"])
-        .arg(&path)
-        .output()
-        .expect("ffmpeg is installed by scripts/setup.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::lavfi_video(
+        source,
+        frames,
+        &["-c:v", "libx264rgb", "-qp", "0", "-g", "12", "-bf", "0"],
+        &path,
     );
     path
 }

@@ -145,3 +145,36 @@ proptest! {
         }
     }
 }
+
+/// Dropping an epoch's batches stops the workers after their current clip:
+/// clips already queued (up to `prefetch`) are not decoded for nothing.
+#[test]
+fn dropped_batches_decode_no_queued_clips() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let load: Arc<ClipFn> = Arc::new(move |_: &ClipEntry, config: &LoaderConfig, _: &mut _| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        Ok(vec![
+            ClipView {
+                pixels: vec![0.0],
+                crop: CropBox {
+                    x: 0,
+                    y: 0,
+                    w: 1,
+                    h: 1
+                },
+            };
+            config.num_sample
+        ])
+    });
+    let loader = ClipLoader::with_fn(Arc::new(entries(100)), config(1, 30), load);
+    let report = Arc::new(Mutex::new(SkipReport::default()));
+    let mut batches = loader.epoch(0, 0, report);
+    assert!(batches.next().is_some());
+    drop(batches);
+    // One batch of 3, plus the clip the single worker was decoding.
+    let n = calls.load(Ordering::SeqCst);
+    assert!(n <= 4, "{n} clips decoded for a batch of 3");
+}

@@ -4,6 +4,8 @@
 //! and keeping the last good checkpoint, and checkpoints of another recipe
 //! or damaged files are refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -34,31 +36,12 @@ fn clips(dir: &Path) -> PathBuf {
     .enumerate()
     {
         let source = format!("testsrc2=s={w}x{h}:r={rate}");
-        let status = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                &source,
-            ])
-            .args([
-                "-frames:v",
-                "40",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:v",
-                "libx264",
-                "-g",
-                "8",
-            ])
-            .arg(out.join(format!("clip{i}.mp4")))
-            .status()
-            .expect("ffmpeg is installed by scripts/setup.sh");
-        assert!(status.success());
+        common::lavfi_video(
+            &source,
+            40,
+            &["-pix_fmt", "yuv420p", "-c:v", "libx264", "-g", "8"],
+            &out.join(format!("clip{i}.mp4")),
+        );
     }
     out
 }

@@ -17,6 +17,7 @@
 //!   its last clip.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -244,16 +245,18 @@ impl ClipLoader {
         let (task_tx, task_rx) = sync_channel::<Task>(prefetch);
         let (done_tx, done_rx) = sync_channel::<Done>(prefetch);
         let task_rx = Arc::new(Mutex::new(task_rx));
+        let stop = Arc::new(AtomicBool::new(false));
         let handles = (0..workers)
             .map(|_| {
                 let (task_rx, done_tx) = (Arc::clone(&task_rx), done_tx.clone());
+                let stop = Arc::clone(&stop);
                 let (source, load, config) = (
                     Arc::clone(&self.source),
                     Arc::clone(&self.load),
                     self.config.clone(),
                 );
                 std::thread::spawn(move || {
-                    worker(&task_rx, &done_tx, &*source, &*load, &config, epoch)
+                    worker(&task_rx, &done_tx, &stop, &*source, &*load, &config, epoch)
                 })
             })
             .collect();
@@ -271,6 +274,7 @@ impl ClipLoader {
             ready: HashMap::new(),
             report,
             handles,
+            stop,
         }
     }
 }
@@ -278,6 +282,7 @@ impl ClipLoader {
 fn worker(
     tasks: &Mutex<Receiver<Task>>,
     done: &SyncSender<Done>,
+    stop: &AtomicBool,
     source: &dyn ClipSource,
     load: &ClipFn,
     config: &LoaderConfig,
@@ -289,6 +294,10 @@ fn worker(
         let Ok(Ok((position, index))) = task else {
             return;
         };
+        // Tasks still queued when the batches are dropped are not decoded.
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
         let entry = source.entry(index);
         let mut rng = MaskRng::seed(mix(config.seed, epoch, position as u64));
         let result = load(&entry, config, &mut rng);
@@ -337,6 +346,8 @@ pub struct Batches {
     ready: HashMap<usize, (String, Result<Vec<ClipView>, ClipFailure>)>,
     report: Arc<Mutex<SkipReport>>,
     handles: Vec<JoinHandle<()>>,
+    /// Set when dropped: workers stop taking queued clips.
+    stop: Arc<AtomicBool>,
 }
 
 impl Batches {
@@ -409,9 +420,11 @@ impl Iterator for Batches {
 
 impl Drop for Batches {
     fn drop(&mut self) {
-        // Workers see the closed task queue and stop after their current
-        // clip; the result queue has room for every clip in flight, so none
-        // blocks on its last send.
+        // Workers stop after their current clip: the flag makes them skip
+        // the clips still queued (up to `prefetch` of them), and the closed
+        // queue ends them. The result queue has room for every clip in
+        // flight, so none blocks on its last send.
+        self.stop.store(true, Ordering::Relaxed);
         self.task_tx = None;
         for handle in self.handles.drain(..) {
             let _ = handle.join();
